@@ -1,0 +1,144 @@
+"""Where compiles run: synchronously for tier 1, on one background worker for tier 2.
+
+Owns the compile worker thread, the hand-over of finished code to the engine, the code-cache budget
+(evicting the coldest code past `code_cache_mb`) and the deferred freeing of native units that may
+still have a frame on the stack. LLVM is imported only when the first compile happens.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from .frontend import Unsupported
+from .records import Compile, FunctionRecord
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+class CompileQueue:
+    def __init__(self, engine: "Engine") -> None:
+        self.engine = engine
+        self._jobs: "queue.Queue[tuple[FunctionRecord, int, int]]" = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._graveyard: list[Any] = []      # units replaced but maybe still running
+        self._llvm_lock = threading.Lock()   # LLVM work is serialised (FACTS: one compile at a time)
+        self._idle = threading.Event()
+        self._idle.set()
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._llvm_lock = threading.Lock()
+        self._worker = None
+        self._jobs = queue.Queue()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    # ----------------------------------------------------------------- compiling
+    def compile(self, rec: FunctionRecord, tier: int, background: bool) -> None:
+        if not background:
+            self._run(rec, tier, rec.generation, background=False)
+            return
+        self._idle.clear()
+        self._jobs.put((rec, tier, rec.generation))
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._loop, name="tierjit-compile", daemon=True)
+            self._worker.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                rec, tier, generation = self._jobs.get(timeout=5.0)
+            except queue.Empty:
+                if self._jobs.empty():
+                    self._worker = None
+                    return
+                continue
+            try:
+                self._run(rec, tier, generation, background=True)
+            finally:
+                self._jobs.task_done()
+                if self._jobs.unfinished_tasks == 0:
+                    self._idle.set()
+
+    def drain(self, timeout: float = 60.0) -> bool:
+        """Wait for background compiles to finish (tests, reset, script exit)."""
+        return self._idle.wait(timeout)
+
+    def _run(self, rec: FunctionRecord, tier: int, generation: int, background: bool) -> None:
+        from .compiler import compile_unit   # imports llvmlite: only once something is hot
+        engine = self.engine
+        engine.events.emit("compile_start", rec.id, tier)
+        start = time.perf_counter()
+        try:
+            with self._llvm_lock:
+                unit = compile_unit(engine, rec, tier)
+        except Unsupported as err:
+            rec.pending_tier2 = False
+            self._failed(rec, tier, str(err), start)
+            return
+        except Exception as err:   # a compiler bug must never reach the user's cell
+            rec.pending_tier2 = False
+            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            self._failed(rec, tier, f"internal compiler error: {detail}", start)
+            return
+        ms = (time.perf_counter() - start) * 1e3
+        engine.events.emit("compile_end", rec.id, tier, ms=ms)
+        record = Compile(tier, ms, unit.code_bytes, unit.ir_bytes, background, unit.signature, unit.stages_ms)
+        with engine._lock:
+            rec.pending_tier2 = False
+            if rec.generation != generation or rec.func is None or \
+                    engine._live.get(engine._key(rec.func)) is not rec:
+                self.release(unit)       # redefined or reset while we compiled: drop it
+                return
+            engine.installed(rec, unit, record)
+
+    def _failed(self, rec: FunctionRecord, tier: int, reason: str, start: float) -> None:
+        engine = self.engine
+        engine.events.emit("compile_end", rec.id, tier, ms=(time.perf_counter() - start) * 1e3, reason=reason)
+        with engine._lock:
+            if tier == 1 or not rec.units:
+                engine._fallback(rec, reason)
+            else:
+                # Tier 2 failed but tier 1 works: stay there, say why.
+                rec.fallback_reason = f"tier 2: {reason}"
+
+    # ----------------------------------------------------------------- freeing code
+    def release(self, unit: Any) -> None:
+        unit.retired = True
+        self._graveyard.append(unit)
+        self.collect()
+
+    def collect(self) -> None:
+        """Close retired units that no native frame is running in."""
+        still = []
+        for unit in self._graveyard:
+            if unit.active() == 0:
+                unit.close()
+            else:
+                still.append(unit)
+        self._graveyard = still
+
+    def enforce_budget(self) -> None:
+        engine = self.engine
+        limit = engine.config.code_cache_mb * 1024 * 1024
+        live = [r for r in engine._live.values() if r.units]
+        total = sum(r.code_bytes for r in live)
+        if total <= limit:
+            return
+        # Evict the least-called code first; the newest install is kept even if alone over budget.
+        live.sort(key=lambda r: sum(u.calls() for u in r.units))
+        for rec in live[:-1]:
+            if total <= limit:
+                break
+            total -= rec.code_bytes
+            engine._retire(rec, restore=False)
+            rec.state, rec.tier = "evicted", 0
+            if rec.counter is not None:
+                rec.counter.hot = rec.counter.calls + engine.config.tier1_calls
+            engine._install(rec)
+            engine.events.emit("evict", rec.id, 0, reason="code cache full")

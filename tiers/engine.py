@@ -1,0 +1,324 @@
+"""The engine: registers functions, watches their counters, moves them between tiers.
+
+Owns the life cycle of every registered function (profiling -> compiled -> deopt/backed off / evicted)
+and the one place where code is installed into or removed from a function object (`_install`).
+Knows nothing of Jupyter: the kernel, the CLI and `tierjit.jit` all call the same methods.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import threading
+import types
+from typing import Any, Iterator
+
+from . import frontend, instrument
+from .compile_queue import CompileQueue
+from .config import CONFIG_KEYS, Config, ConfigError, parse_settings
+from .events import EventLog
+from .records import NEVER, CallCounter, Compile, FunctionRecord, LoopCounter
+from .stats import build as build_stats
+
+DEOPT_LIMIT = 4          # recompiles after failed guards before a function is left on tier 0
+MAX_DEAD_RECORDS = 1000  # history kept for redefined functions
+
+
+class Engine:
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config if config is not None else Config.from_env(os.environ)
+        self.events = EventLog()
+        self._records: list[FunctionRecord] = []
+        self._live: dict[tuple[int, str], FunctionRecord] = {}
+        self._lock = threading.RLock()
+        self._suspended = 0
+        self.queue = CompileQueue(self)
+
+    # ----------------------------------------------------------------- configuration
+    def configure(self, **changes: Any) -> None:
+        new = self.config.replace(**changes)      # validates everything before anything changes
+        old, self.config = self.config, new
+        if old.enabled != new.enabled:
+            self._reinstall_all()
+        for rec in self._live.values():
+            if rec.counter is not None and rec.state == "profiling" and rec.counter.hot != NEVER:
+                rec.counter.hot = rec.counter.calls + new.tier1_calls
+            for lc in rec.loops:
+                if lc.osr_at != NEVER:
+                    lc.osr_at = lc.n + new.tier1_loops if new.osr else NEVER
+
+    @staticmethod
+    def parse_settings(words: list[str]) -> dict[str, Any]:
+        return parse_settings(words)
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self.configure(enabled=value)
+
+    @property
+    def active(self) -> bool:
+        return self.config.enabled and not self._suspended
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Every function runs its original code inside the block (`%%interpret`)."""
+        with self._lock:
+            self._suspended += 1
+            if self._suspended == 1:
+                self._reinstall_all()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._suspended -= 1
+                if self._suspended == 0:
+                    self._reinstall_all()
+
+    # ----------------------------------------------------------------- registration
+    def register(self, obj: Any, defined_in: str, decorated: bool = False) -> Any:
+        try:
+            return self._register(obj, defined_in, decorated)
+        except Exception as err:  # never let bookkeeping break the user's cell
+            name = getattr(obj, "__name__", "?")
+            self._add_fallback(FunctionRecord(None, name, getattr(obj, "__qualname__", name), defined_in),
+                               f"internal error while registering: {err!r}")
+            return obj
+
+    def register_skipped(self, name: str, qualname: str, defined_in: str, reason: str) -> None:
+        self._add_fallback(FunctionRecord(None, name, qualname, defined_in), reason)
+
+    def _register(self, obj: Any, defined_in: str, decorated: bool) -> Any:
+        if not isinstance(obj, types.FunctionType):
+            if decorated:
+                name = getattr(obj, "__name__", type(obj).__name__)
+                self.register_skipped(name, getattr(obj, "__qualname__", name), defined_in, "decorated")
+            return obj
+        code = obj.__code__
+        rec = FunctionRecord(obj, obj.__name__, obj.__qualname__, defined_in, original_code=code)
+        with self._lock:
+            old = self._live.get(self._key(obj))
+            if old is not None and old.func is obj:
+                return obj          # registered already (e.g. `jit(f)` twice)
+            if old is not None:
+                self._retire(old, restore=True)
+            self._live[self._key(obj)] = rec
+            self._records.append(rec)
+            self._trim_history()
+        reason = "decorated" if decorated else frontend.quick_reason(obj)
+        if reason is None:
+            try:
+                rec.tree, rec.source = frontend.load_ast(obj)
+            except frontend.Unsupported as err:
+                reason = str(err)
+        if reason is None:
+            reason = frontend.check_subset(rec.tree)
+        if reason is not None:
+            self._fallback(rec, reason)
+            return obj
+        self._arm(rec)
+        return obj
+
+    def _arm(self, rec: FunctionRecord) -> None:
+        """Build the tier-0 profiling copy and install it."""
+        func = rec.func
+        assert func is not None and rec.tree is not None
+        cfg = self.config
+        rec.counter = CallCounter(cfg.tier1_calls, functools.partial(self._on_hot, rec))
+        sites = instrument.find_loops(rec.tree)
+        rec.loops = [LoopCounter(s.line, s.index) for s in sites]
+        for site, lc in zip(sites, rec.loops):
+            if site.osr:
+                lc.osr_at = cfg.tier1_loops if cfg.osr else NEVER
+                lc.enter = functools.partial(self._osr_enter, rec, site, lc)
+        rec.profile_code = instrument.profiling_code(rec.tree, func.__code__.co_filename, rec.counter,
+                                                     sites, rec.loops)
+        rec.state, rec.tier = "profiling", 0
+        self._install(rec)
+
+    @staticmethod
+    def _key(func: types.FunctionType) -> tuple[int, str]:
+        return (id(func.__globals__), func.__qualname__)
+
+    def _trim_history(self) -> None:
+        dead = [r for r in self._records if self._live.get(self._key(r.func)) is not r] \
+            if len(self._records) > MAX_DEAD_RECORDS * 2 else []
+        for r in dead[:len(dead) - MAX_DEAD_RECORDS]:
+            self._records.remove(r)
+
+    def _add_fallback(self, rec: FunctionRecord, reason: str) -> None:
+        with self._lock:
+            self._records.append(rec)
+        self._fallback(rec, reason)
+
+    def _fallback(self, rec: FunctionRecord, reason: str) -> None:
+        rec.state, rec.tier, rec.fallback_reason = "unsupported", 0, reason
+        if rec.func is not None and rec.original_code is not None:
+            rec.func.__code__ = rec.original_code
+        self.events.emit("fallback", rec.id, 0, reason=reason)
+
+    # ----------------------------------------------------------------- installing code
+    def _install(self, rec: FunctionRecord) -> None:
+        """Put the code that should run now into the user's function object: the only writer."""
+        func = rec.func
+        if func is None:
+            return
+        if not self.active or rec.state in ("unsupported", "disabled") or rec.profile_code is None:
+            func.__code__ = rec.original_code
+        elif rec.state == "compiled" and rec.units:
+            func.__code__ = rec.units[-1].stub
+        else:
+            func.__code__ = rec.profile_code
+
+    def _reinstall_all(self) -> None:
+        with self._lock:
+            for rec in self._live.values():
+                self._install(rec)
+
+    def _retire(self, rec: FunctionRecord, restore: bool) -> None:
+        """Drop a record's native code (redefinition, reset); optionally give it its original code."""
+        rec.generation += 1
+        for unit in rec.units:
+            rec.native_calls[unit.tier] += unit.calls()
+            self.queue.release(unit)
+        rec.units = []
+        if restore and rec.func is not None and rec.original_code is not None:
+            rec.func.__code__ = rec.original_code
+        if rec.state == "compiled":
+            rec.state = "evicted"
+
+    # ----------------------------------------------------------------- tier changes
+    def _on_hot(self, rec: FunctionRecord, *args: Any) -> None:
+        signature = frontend.signature_of(args)
+        rec.note_types(signature)
+        counter = rec.counter
+        assert counter is not None
+        counter.hot = NEVER
+        if not self.active or sys.gettrace() is not None or sys.getprofile() is not None:
+            counter.hot = counter.calls + self.config.tier1_calls   # try again later
+            return
+        self.queue.compile(rec, 1, background=False)
+
+    def on_tier2(self, rec: FunctionRecord, generation: int) -> None:
+        """Called from tier-1 native code when its call counter reaches tier2_calls."""
+        if rec.generation != generation or rec.pending_tier2 or rec.tier >= 2 or not self.active:
+            return
+        rec.pending_tier2 = True
+        self.queue.compile(rec, 2, background=self.config.background)
+
+    def installed(self, rec: FunctionRecord, unit: Any, compile_record: Compile) -> None:
+        """A compile finished: make it the function's code (called with the lock held)."""
+        rec.compiles.append(compile_record)
+        old_units = rec.units
+        rec.units = [unit]
+        for old in old_units:
+            rec.native_calls[old.tier] += old.calls()
+            self.queue.release(old)
+        rec.state, rec.tier = "compiled", unit.tier
+        self._install(rec)
+        self.events.emit("tier_up", rec.id, unit.tier)
+        self.queue.enforce_budget()
+
+    def deopt(self, rec: FunctionRecord, unit: Any, reason: str, args: tuple[Any, ...]) -> Any:
+        """A guard failed at function entry: record it, go back to tier 0, run this call there."""
+        rec.note_types(frontend.signature_of(args))
+        key = (reason, rec.tree.lineno if rec.tree is not None else 0)
+        with self._lock:
+            rec.deopts[key] = rec.deopts.get(key, 0) + 1
+            self.events.emit("deopt", rec.id, unit.tier, reason=reason)
+            if unit in rec.units:
+                self._retire(rec, restore=False)
+                total = sum(rec.deopts.values())
+                counter = rec.counter
+                assert counter is not None
+                if total > DEOPT_LIMIT:
+                    rec.state, rec.tier = "backed_off", 0
+                    counter.hot = NEVER
+                else:
+                    rec.state, rec.tier = "profiling", 0
+                    counter.hot = counter.calls + self.config.tier1_calls
+                self._install(rec)
+        return self.tier0_function(rec)(*args)
+
+    def tier0_function(self, rec: FunctionRecord) -> types.FunctionType:
+        func = rec.func
+        assert func is not None and rec.profile_code is not None
+        return types.FunctionType(rec.profile_code, func.__globals__, func.__name__)
+
+    def _osr_enter(self, rec: FunctionRecord, site: Any, loop: LoopCounter, iterator: Any) -> Any:
+        from .osr import enter   # OSR pulls in the compiler; keep it off the import path of tier 0
+        return enter(self, rec, site, loop, iterator, sys._getframe(2))
+
+    # ----------------------------------------------------------------- reading and resetting
+    def reset(self) -> None:
+        """Forget compiled code, profiles and records; live functions start over on tier 0."""
+        self.queue.drain()
+        with self._lock:
+            live = [(r.func, r.defined_in) for r in self._live.values() if r.func is not None]
+            for rec in self._live.values():
+                self._retire(rec, restore=True)
+            self._live.clear()
+            self._records.clear()
+            self.events.clear()
+            self.queue.collect()
+        for func, defined_in in live:
+            self.register(func, defined_in)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            records = list(self._records)
+        return build_stats(self.config.as_dict(), records, self.events.snapshot(), self.events.dropped)
+
+    def events_since(self, seq: int) -> tuple[list[dict[str, Any]], int]:
+        return self.events.since(seq)
+
+    def find(self, name: str) -> FunctionRecord | None:
+        with self._lock:
+            for rec in reversed(self._records):
+                if name in (rec.name, rec.qualname, rec.id):
+                    return rec
+        return None
+
+    def record_of(self, func: Any) -> FunctionRecord | None:
+        with self._lock:
+            for rec in reversed(self._records):
+                if rec.func is func:
+                    return rec
+        return None
+
+    def explain(self, name_or_func: Any) -> dict[str, str]:
+        from .explain import explain
+        rec = self.find(name_or_func) if isinstance(name_or_func, str) else self.record_of(name_or_func)
+        if rec is None:
+            raise KeyError(f"no JIT record for {name_or_func!r}")
+        return explain(self, rec)
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def engine() -> Engine:
+    global _engine
+    if _engine is None:
+        with _engine_lock:
+            if _engine is None:
+                _engine = Engine()
+    return _engine
+
+
+def jit(func: Any) -> Any:
+    """Decorator for plain scripts: the function climbs tiers as it would in the kernel."""
+    defined_in = getattr(getattr(func, "__code__", None), "co_filename", "<unknown>")
+    return engine().register(func, defined_in)
+
+
+def stats() -> dict[str, Any]:
+    return engine().stats()
+
+
+__all__ = ["CONFIG_KEYS", "Config", "ConfigError", "Engine", "engine", "jit", "stats"]

@@ -1,0 +1,175 @@
+"""Tier-0 code: the user's function recompiled with counters, and the stub that enters native code.
+
+Owns AST -> code-object rewriting. Counters and the native entry are reached through string
+placeholders compiled as constants and then swapped for the real objects (`patch_consts`), so the
+profiling prologue costs one attribute increment and the stub one C call: no globals are added to
+the user's namespace and the function object the user holds never changes identity.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import types
+import warnings
+from dataclasses import dataclass
+
+from .records import CallCounter, LoopCounter
+
+CALL_PLACEHOLDER = "__tj_P__"
+NATIVE_PLACEHOLDER = "__tj_N__"
+ITER_PLACEHOLDER = "__tj_ITER__"
+OSR_RESULT = "__tj_osr_result"
+
+
+def loop_placeholder(index: int) -> str:
+    return f"__tj_L{index}__"
+
+
+def iter_local(index: int) -> str:
+    return f"__tj_it{index}"
+
+
+@dataclass
+class LoopSite:
+    index: int
+    line: int
+    node: ast.For | ast.While
+    osr: bool          # an OSR check is compiled into this loop
+
+
+def is_range_loop(node: ast.AST) -> bool:
+    return (isinstance(node, ast.For) and isinstance(node.target, ast.Name)
+            and isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name)
+            and node.iter.func.id == "range" and not node.iter.keywords
+            and 1 <= len(node.iter.args) <= 3)
+
+
+def find_loops(fn: ast.FunctionDef) -> list[LoopSite]:
+    """Every loop of the function in source order; OSR is offered at loops nested only in `if`s."""
+    sites: list[LoopSite] = []
+
+    def visit(stmts: list[ast.stmt], osr_ok: bool) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.While)):
+                osr = osr_ok and (isinstance(stmt, ast.While) or is_range_loop(stmt))
+                sites.append(LoopSite(len(sites), stmt.lineno, stmt, osr))
+                visit(stmt.body, False)
+                visit(stmt.orelse, False)
+            elif isinstance(stmt, ast.If):
+                visit(stmt.body, osr_ok)
+                visit(stmt.orelse, osr_ok)
+            elif isinstance(stmt, (ast.With, ast.Try)):
+                for block in ("body", "orelse", "finalbody"):
+                    visit(getattr(stmt, block, []), False)
+                for handler in getattr(stmt, "handlers", []):
+                    visit(handler.body, False)
+
+    visit(fn.body, True)
+    return sites
+
+
+def _parse_stmts(text: str, line: int) -> list[ast.stmt]:
+    stmts = ast.parse(text).body
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if hasattr(node, "lineno"):
+                node.lineno = node.end_lineno = line
+                node.col_offset = node.end_col_offset = 0
+    return stmts
+
+
+def _prologue(fn: ast.FunctionDef) -> list[ast.stmt]:
+    args = ", ".join(a.arg for a in fn.args.posonlyargs + fn.args.args)
+    p = CALL_PLACEHOLDER
+    text = f"{p!r}.calls += 1\nif {p!r}.calls >= {p!r}.hot:\n    {p!r}.on_hot({args})\n"
+    return _parse_stmts(text, fn.lineno)
+
+
+def _loop_head(site: LoopSite) -> list[ast.stmt]:
+    p = repr(loop_placeholder(site.index))
+    text = f"{p}.n += 1\n"
+    if site.osr:
+        arg = iter_local(site.index) if isinstance(site.node, ast.For) else "None"
+        text += (f"if {p}.n >= {p}.osr_at:\n"
+                 f"    {OSR_RESULT} = {p}.enter({arg})\n"
+                 f"    if {OSR_RESULT} is not {p}:\n"
+                 f"        return {OSR_RESULT}\n")
+    return _parse_stmts(text, site.line)
+
+
+def profiling_tree(fn: ast.FunctionDef, sites: list[LoopSite]) -> ast.FunctionDef:
+    """A copy of `fn` with the call prologue and loop counters inserted."""
+    fn = copy.deepcopy(fn)
+    fn.decorator_list = []
+    copied = find_loops(fn)   # same order as `sites`, nodes of the copy
+    for site, twin in zip(sites, copied):
+        loop = twin.node
+        loop.body[:0] = _loop_head(site)
+        if site.osr and isinstance(loop, ast.For):
+            # Hoist the iterator into a local so OSR can read how far the range has got.
+            hoist = ast.Assign(
+                targets=[ast.Name(iter_local(site.index), ast.Store())],
+                value=ast.Call(ast.Constant(ITER_PLACEHOLDER), [loop.iter], []))
+            ast.copy_location(hoist, loop)
+            loop.iter = ast.Name(iter_local(site.index), ast.Load())
+            twin.hoist = hoist
+    # Insert the hoists in front of their loops (walk the parents once).
+    for parent in ast.walk(fn):
+        for block in ("body", "orelse"):
+            stmts = getattr(parent, block, None)
+            if not isinstance(stmts, list):
+                continue
+            out: list[ast.stmt] = []
+            for stmt in stmts:
+                twin = next((t for t in copied if t.node is stmt), None)
+                if twin is not None and hasattr(twin, "hoist"):
+                    out.append(twin.hoist)
+                out.append(stmt)
+            setattr(parent, block, out)
+    body = fn.body
+    doc = body[:1] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+        and isinstance(body[0].value.value, str) else []
+    fn.body = doc + _prologue(fn) + body[len(doc):]
+    ast.fix_missing_locations(fn)
+    return fn
+
+
+def compile_function(fn: ast.FunctionDef, filename: str) -> types.CodeType:
+    module = ast.Module(body=[fn], type_ignores=[])
+    ast.fix_missing_locations(module)
+    with warnings.catch_warnings():
+        # The placeholders are string constants called / compared with `is`; that is on purpose.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(module, filename, "exec", dont_inherit=True)
+    return next(c for c in code.co_consts if isinstance(c, types.CodeType))
+
+
+def patch_consts(code: types.CodeType, mapping: dict[str, object]) -> types.CodeType:
+    consts = tuple(mapping.get(c, c) if isinstance(c, str) else c for c in code.co_consts)
+    return code.replace(co_consts=consts)
+
+
+def profiling_code(fn: ast.FunctionDef, filename: str, counter: CallCounter,
+                   sites: list[LoopSite], loops: list[LoopCounter]) -> types.CodeType:
+    code = compile_function(profiling_tree(fn, sites), filename)
+    mapping: dict[str, object] = {CALL_PLACEHOLDER: counter, ITER_PLACEHOLDER: builtins.iter}
+    for site, loop in zip(sites, loops):
+        mapping[loop_placeholder(site.index)] = loop
+    return patch_consts(code, mapping)
+
+
+def stub_code(fn: ast.FunctionDef, filename: str, native: object, like: types.CodeType) -> types.CodeType:
+    """`def f(a, b): return NATIVE(a, b)` with f's own parameters (defaults stay on the function)."""
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    text = f"def {fn.name}({', '.join(params)}):\n    return {NATIVE_PLACEHOLDER!r}({', '.join(params)})\n"
+    stub = ast.parse(text).body[0]
+    stub.args = copy.deepcopy(fn.args)        # keeps positional-only markers and defaults' arity
+    stub.args.defaults = [ast.Constant(None) for _ in fn.args.defaults]
+    for node in ast.walk(stub):
+        if hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = fn.lineno
+    code = compile_function(stub, filename)
+    code = patch_consts(code, {NATIVE_PLACEHOLDER: native})
+    return code.replace(co_name=like.co_name, co_qualname=like.co_qualname,
+                        co_firstlineno=like.co_firstlineno)
