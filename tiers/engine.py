@@ -23,6 +23,7 @@ from .stats import build as build_stats
 
 DEOPT_LIMIT = 4          # recompiles after failed guards before a function is left on tier 0
 MAX_DEAD_RECORDS = 1000  # history kept for redefined functions
+OSR_READY = False        # loop-header entry into native code: see docs/tiers.md, not wired up yet
 
 
 class Engine:
@@ -130,6 +131,8 @@ class Engine:
         cfg = self.config
         rec.counter = CallCounter(cfg.tier1_calls, functools.partial(self._on_hot, rec))
         sites = instrument.find_loops(rec.tree)
+        for site in sites:
+            site.osr = site.osr and OSR_READY
         rec.loops = [LoopCounter(s.line, s.index) for s in sites]
         for site, lc in zip(sites, rec.loops):
             if site.osr:
@@ -223,26 +226,24 @@ class Engine:
         self.events.emit("tier_up", rec.id, unit.tier)
         self.queue.enforce_budget()
 
-    def deopt(self, rec: FunctionRecord, unit: Any, reason: str, args: tuple[Any, ...]) -> Any:
-        """A guard failed at function entry: record it, go back to tier 0, run this call there."""
-        rec.note_types(frontend.signature_of(args))
+    def deopt(self, rec: FunctionRecord, unit: Any, reason: str) -> types.FunctionType:
+        """A guard failed at function entry: record it, go back to tier 0; returns what runs this call."""
         key = (reason, rec.tree.lineno if rec.tree is not None else 0)
         with self._lock:
             rec.deopts[key] = rec.deopts.get(key, 0) + 1
-            self.events.emit("deopt", rec.id, unit.tier, reason=reason)
-            if unit in rec.units:
+            self.events.emit("deopt", rec.id, unit.tier if unit is not None else 0, reason=reason)
+            if unit is not None and unit in rec.units:
                 self._retire(rec, restore=False)
-                total = sum(rec.deopts.values())
                 counter = rec.counter
                 assert counter is not None
-                if total > DEOPT_LIMIT:
+                if sum(rec.deopts.values()) > DEOPT_LIMIT:
                     rec.state, rec.tier = "backed_off", 0
                     counter.hot = NEVER
                 else:
                     rec.state, rec.tier = "profiling", 0
-                    counter.hot = counter.calls + self.config.tier1_calls
+                    counter.hot = counter.calls + 1     # the next call records the new types
                 self._install(rec)
-        return self.tier0_function(rec)(*args)
+        return self.tier0_function(rec)
 
     def tier0_function(self, rec: FunctionRecord) -> types.FunctionType:
         func = rec.func

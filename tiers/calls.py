@@ -1,0 +1,198 @@
+"""Lowering of calls: JIT'd callees (direct native calls), builtins, `math`, list methods, any other callable.
+
+Native fast paths exist where the result is the same as CPython's for every input we let through;
+everything else (rounding to n digits, math functions with domain errors, print) calls the real
+Python object through the C-API, so the answer and the error are CPython's own.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+
+from llvmlite import ir
+
+from .capi import F64, I1, I32, I64, I128, PTR
+from .frontend import Unsupported
+from .typer import BOOL, FLOAT, INT, NONE, OBJ, is_list, elem
+from .values import NULL, V, pack, parts, unpack
+
+
+def call(gen, node: ast.Call, ty: str) -> V:
+    t = gen.t
+    f = node.func
+    line = node.lineno
+    if isinstance(f, ast.Attribute):
+        if isinstance(f.value, ast.Name) and f.value.id in t.locals:      # xs.append(v)
+            lst = gen.expr(f.value)
+            v = gen.expr(node.args[0])
+            if is_list(lst.ty):
+                v = gen.ops.coerce(v, elem(lst.ty), line)
+            o = gen.ops.box(v, line)
+            r = gen.ops.call("PyList_Append", lst.a, o)
+            gen.ops.xdecref(o)
+            gen.ops.release(lst)
+            with gen.b.if_then(gen.b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+                gen.fail(line)
+            return V(NONE)
+        return math_call(gen, node, f.attr, ty)
+    g = t.globals[f.id]
+    args = [gen.expr(a) for a in node.args]
+    if g.kind == "jit":
+        return native_call(gen, node, args)
+    if g.kind == "builtin":
+        return builtin_call(gen, f.id, args, ty, line)
+    return gen.ops.call_object(gen.ops.new_ref(g.value), args, ty, line)
+
+
+def native_call(gen, node: ast.Call, args: list[V]) -> V:
+    callee = gen.t.callees[id(node)]
+    fn = gen.mod.declare(callee)
+    b = gen.b
+    ret = gen.entry_alloca(ir.LiteralStructType(parts(callee.returns) or [ir.IntType(8)]))
+    flat = []
+    for a, pty in zip(args, callee.param_types):
+        flat += unpack(gen.ops.coerce(a, pty, node.lineno))
+    status = b.call(fn, [ret] + flat)
+    for a, pty in zip(args, callee.param_types):
+        pass
+    # arguments are borrowed by the callee: release our temporaries
+    k = 0
+    for pty in callee.param_types:
+        n = len(parts(pty))
+        gen.ops.release(pack(pty, flat[k:k + n]))
+        k += n
+    with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
+        b.store(ir.Constant(I32, node.lineno), gen.mod.err_line)
+        gen.lines.add(node.lineno)
+        b.branch(gen.err_block)
+        b.position_at_end(gen.fn.append_basic_block("dead"))
+        b.unreachable()
+    values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+              for i in range(len(parts(callee.returns)))]
+    return pack(callee.returns, values)
+
+
+def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
+    ops, b = gen.ops, gen.b
+    n = len(args)
+    if name == "print" or OBJ in (a.ty for a in args) and name != "len":
+        return ops.call_python(getattr(builtins, name), args, ty, line)
+    if name == "len":
+        a = args[0]
+        if is_list(a.ty):
+            size = gen.list_len(a.a)
+            ops.release(a)
+            return V(INT, b.sext(size, I128), NULL)
+        o = ops.box(a, line)
+        size = ops.call("PyObject_Size", o)
+        ops.xdecref(o)
+        with b.if_then(b.icmp_signed("<", size, ir.Constant(I64, 0)), likely=False):
+            gen.fail(line)
+        return V(INT, b.sext(size, I128), NULL)
+    if name == "abs" and ty == FLOAT:
+        return V(FLOAT, b.call(gen.intrinsic("llvm.fabs.f64"), [args[0].a]))
+    if name == "abs" and ty == INT:
+        x = ops.coerce(args[0], INT, line)
+        neg = b.icmp_signed("<", x.a, ir.Constant(I128, 0))
+        small = ops.is_small(x)
+        res = [gen.entry_alloca(p) for p in parts(INT)]
+        with b.if_else(b.and_(small, neg)) as (then, other):
+            with then:
+                r = ops.int_binop(ast.Sub, V(INT, ir.Constant(I128, 0), NULL), ops.dup(x), ast.Sub(), line)
+                b.store(r.a, res[0]); b.store(r.big, res[1])
+            with other:
+                with b.if_else(small) as (s_then, s_other):
+                    with s_then:
+                        b.store(x.a, res[0]); b.store(NULL, res[1])
+                    with s_other:
+                        r = ops.call_python(abs, [ops.dup(x)], INT, line)
+                        b.store(r.a, res[0]); b.store(r.big, res[1])
+        ops.release(x)
+        return V(INT, b.load(res[0]), b.load(res[1]))
+    if name in ("min", "max"):
+        # Python keeps the first of equal items: max replaces only on '>', min only on '<'.
+        op = ast.Gt() if name == "max" else ast.Lt()
+        res = [gen.entry_alloca(p) for p in parts(ty)]
+        first = ops.coerce(args[0], ty, line)
+        for s, v in zip(res, unpack(first)):
+            b.store(v, s)
+        for a in args[1:]:
+            a = ops.coerce(a, ty, line)
+            cur = pack(ty, [b.load(s) for s in res])
+            better = ops.compare(op, ops.dup(V(a.ty, a.a, a.big)), ops.dup(V(cur.ty, cur.a, cur.big)), line).a
+            with b.if_else(better) as (then, other):
+                with then:
+                    ops.release(cur)
+                    for s, v in zip(res, unpack(a)):
+                        b.store(v, s)
+                with other:
+                    ops.release(a)
+        return pack(ty, [b.load(s) for s in res])
+    if name == "float":
+        return ops.to_float(args[0], line)
+    if name == "bool":
+        return V(BOOL, ops.truth(args[0], line))
+    if name == "int":
+        a = args[0]
+        if a.ty in (INT, BOOL):
+            return ops.coerce(a, INT, line)
+        return float_to_int(gen, a.a, lambda: ops.call_python(int, [V(FLOAT, a.a)], INT, line))
+    if name == "round" and n == 1:
+        a = args[0]
+        if a.ty in (INT, BOOL):
+            return ops.coerce(a, INT, line)
+        r = b.call(gen.intrinsic("llvm.roundeven.f64"), [a.a])
+        return float_to_int(gen, r, lambda: ops.call_python(round, [V(FLOAT, a.a)], INT, line))
+    return ops.call_python(getattr(builtins, name), args, ty, line)
+
+
+def float_to_int(gen, d: ir.Value, slow) -> V:
+    """A double with no fractional part -> int; natively when it fits, else CPython (inf/nan errors)."""
+    b = gen.b
+    t = b.call(gen.intrinsic("llvm.trunc.f64"), [d])
+    ok = b.and_(b.fcmp_ordered(">=", t, ir.Constant(F64, -9.2e18)), b.fcmp_ordered("<=", t, ir.Constant(F64, 9.2e18)))
+    res = [gen.entry_alloca(p) for p in parts(INT)]
+    with b.if_else(ok, likely=True) as (then, other):
+        with then:
+            b.store(b.sext(b.fptosi(t, I64), I128), res[0])
+            b.store(NULL, res[1])
+        with other:
+            r = slow()
+            b.store(r.a, res[0])
+            b.store(r.big, res[1])
+    return V(INT, b.load(res[0]), b.load(res[1]))
+
+
+def math_call(gen, node: ast.Call, attr: str, ty: str) -> V:
+    ops, b = gen.ops, gen.b
+    line = node.lineno
+    args = [gen.expr(a) for a in node.args]
+    pyfn = getattr(math, attr, None)
+    if pyfn is None:
+        raise Unsupported(f"math.{attr} at line {line} does not exist")
+    if attr in ("sqrt", "fabs", "floor", "ceil", "isnan", "isinf", "isfinite") and len(args) == 1 \
+            and args[0].ty in (INT, FLOAT, BOOL) and (attr in ("sqrt", "fabs") or args[0].ty == FLOAT):
+        x = ops.to_float(args[0], line).a
+        if attr == "fabs":
+            return V(FLOAT, b.call(gen.intrinsic("llvm.fabs.f64"), [x]))
+        if attr == "isnan":
+            return V(BOOL, b.fcmp_unordered("uno", x, x))
+        if attr in ("isinf", "isfinite"):
+            finite = b.fcmp_ordered("<", b.call(gen.intrinsic("llvm.fabs.f64"), [x]), ir.Constant(F64, float("inf")))
+            if attr == "isfinite":
+                return V(BOOL, finite)
+            return V(BOOL, b.fcmp_ordered("==", b.call(gen.intrinsic("llvm.fabs.f64"), [x]),
+                                          ir.Constant(F64, float("inf"))))
+        if attr == "sqrt":
+            res = gen.entry_alloca(F64)
+            neg = b.fcmp_ordered("<", x, ir.Constant(F64, 0.0))
+            with b.if_else(neg, likely=False) as (then, other):
+                with then:     # math.sqrt raises ValueError("math domain error") itself
+                    b.store(ops.call_python(math.sqrt, [V(FLOAT, x)], FLOAT, line).a, res)
+                with other:
+                    b.store(b.call(gen.intrinsic("llvm.sqrt.f64"), [x]), res)
+            return V(FLOAT, b.load(res))
+        r = b.call(gen.intrinsic("llvm.floor.f64" if attr == "floor" else "llvm.ceil.f64"), [x])
+        return float_to_int(gen, r, lambda: ops.call_python(pyfn, [V(FLOAT, x)], INT, line))
+    return ops.call_python(pyfn, args, ty, line)

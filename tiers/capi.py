@@ -1,0 +1,112 @@
+"""The CPython C-API as the generated code sees it: declarations, symbol addresses, object constants.
+
+Owns the table of C functions compiled code may call and makes their addresses visible to LLVM.
+Slow paths call the real CPython operation (PyNumber_*, PyObject_GetItem, ...), so values and error
+messages are CPython's own: nothing here spells out an error message.
+"""
+from __future__ import annotations
+
+import ctypes
+import sys
+
+from llvmlite import binding as llvm
+from llvmlite import ir
+
+I1, I8, I32, I64, I128 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.IntType(128)
+F64 = ir.DoubleType()
+PTR = I8.as_pointer()
+VOID = ir.VoidType()
+
+# name -> (return type, argument types)
+SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
+    "Py_IncRef": (VOID, (PTR,)),
+    "PyDict_GetItem": (PTR, (PTR, PTR)),
+    "Py_DecRef": (VOID, (PTR,)),
+    "PyLong_FromLongLong": (PTR, (I64,)),
+    "PyLong_AsLongLongAndOverflow": (I64, (PTR, I32.as_pointer())),
+    "_PyLong_FromByteArray": (PTR, (PTR, I64, I32, I32)),
+    "PyLong_AsDouble": (F64, (PTR,)),
+    "PyFloat_FromDouble": (PTR, (F64,)),
+    "PyNumber_Add": (PTR, (PTR, PTR)),
+    "PyNumber_Subtract": (PTR, (PTR, PTR)),
+    "PyNumber_Multiply": (PTR, (PTR, PTR)),
+    "PyNumber_TrueDivide": (PTR, (PTR, PTR)),
+    "PyNumber_FloorDivide": (PTR, (PTR, PTR)),
+    "PyNumber_Remainder": (PTR, (PTR, PTR)),
+    "PyNumber_Lshift": (PTR, (PTR, PTR)),
+    "PyNumber_Rshift": (PTR, (PTR, PTR)),
+    "PyNumber_And": (PTR, (PTR, PTR)),
+    "PyNumber_Or": (PTR, (PTR, PTR)),
+    "PyNumber_Xor": (PTR, (PTR, PTR)),
+    "PyNumber_Power": (PTR, (PTR, PTR, PTR)),
+    "PyNumber_Negative": (PTR, (PTR,)),
+    "PyNumber_Positive": (PTR, (PTR,)),
+    "PyNumber_Invert": (PTR, (PTR,)),
+    "PyNumber_Absolute": (PTR, (PTR,)),
+    "PyNumber_Long": (PTR, (PTR,)),
+    "PyNumber_Float": (PTR, (PTR,)),
+    "PyNumber_Index": (PTR, (PTR,)),
+    "PyObject_RichCompare": (PTR, (PTR, PTR, I32)),
+    "PyObject_RichCompareBool": (I32, (PTR, PTR, I32)),
+    "PyObject_IsTrue": (I32, (PTR,)),
+    "PyObject_Not": (I32, (PTR,)),
+    "PyObject_GetItem": (PTR, (PTR, PTR)),
+    "PyObject_SetItem": (I32, (PTR, PTR, PTR)),
+    "PyObject_Size": (I64, (PTR,)),
+    "PyObject_Vectorcall": (PTR, (PTR, PTR.as_pointer(), I64, PTR)),
+    "PyObject_CallNoArgs": (PTR, (PTR,)),
+    "PyObject_CallOneArg": (PTR, (PTR, PTR)),
+    "PyList_New": (PTR, (I64,)),
+    "PyList_SetItem": (I32, (PTR, I64, PTR)),
+    "PyList_Append": (I32, (PTR, PTR)),
+    "PyTuple_New": (PTR, (I64,)),
+    "PyTuple_SetItem": (I32, (PTR, I64, PTR)),
+    "PySequence_Tuple": (PTR, (PTR,)),
+    "PySequence_Size": (I64, (PTR,)),
+    "PySequence_GetItem": (PTR, (PTR, I64)),
+    "PyErr_CheckSignals": (I32, ()),
+    "PyErr_Occurred": (PTR, ()),
+    "PyErr_Clear": (VOID, ()),
+    "PyErr_Fetch": (VOID, (PTR.as_pointer(), PTR.as_pointer(), PTR.as_pointer())),
+    "PyErr_NormalizeException": (VOID, (PTR.as_pointer(), PTR.as_pointer(), PTR.as_pointer())),
+    "PyErr_Restore": (VOID, (PTR, PTR, PTR)),
+    "PyErr_SetObject": (VOID, (PTR, PTR)),
+    "PyException_SetTraceback": (I32, (PTR, PTR)),
+    "Py_EnterRecursiveCall": (I32, (PTR,)),
+    "Py_LeaveRecursiveCall": (VOID, ()),
+}
+
+_registered = False
+
+
+def register_symbols() -> None:
+    """Tell LLVM's dynamic linker where each C-API function lives (once per process)."""
+    global _registered
+    if _registered:
+        return
+    api = ctypes.pythonapi
+    for name in SIGNATURES:
+        llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
+    _registered = True
+
+
+def type_address(tp: type) -> int:
+    return id(tp)
+
+
+def object_address(obj: object) -> int:
+    return id(obj)
+
+
+# Layout facts of the non-debug 64-bit CPython object header (3.11-3.13): refcount, then type.
+OB_TYPE_OFFSET = 8
+VAR_SIZE_OFFSET = 16          # PyVarObject.ob_size
+LIST_ITEMS_OFFSET = 24        # PyListObject.ob_item
+FLOAT_VALUE_OFFSET = 16       # PyFloatObject.ob_fval
+
+if hasattr(sys, "gettotalrefcount"):   # a debug build has two more pointers in every header
+    raise ImportError("tierjit's native tiers need a release (non-debug) CPython build")
+if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
+    raise ImportError("tierjit does not support free-threaded CPython builds")
+
+Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE = range(6)

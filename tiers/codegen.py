@@ -1,0 +1,659 @@
+"""Typed function -> LLVM IR: statements, expressions, loops with interrupt polling, error exits.
+
+Owns the lowering of one `Typing` to an internal function `i32 @sym(ret*, params...)` (0 = ok,
+1 = a Python exception is set) and the module-wide helpers. Every error exit records the user's
+line so the entry can raise from it (see entry.py). Values and their operations live in values.py.
+"""
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from llvmlite import ir
+
+from . import capi
+from .capi import F64, I1, I32, I64, I128, PTR, VOID
+from .frontend import Unsupported
+from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, elem, is_list
+from .values import BUILTIN_OBJECTS, NULL, Ops, V, pack, parts, unpack
+
+POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
+NATIVE_DEPTH_LIMIT = 20000  # native frames before RecursionError, whatever sys.getrecursionlimit() says
+
+
+class ModuleGen:
+    """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
+
+    def __init__(self, name: str) -> None:
+        self.module = ir.Module(name=name)
+        self.keepalive: list[Any] = []
+        self.fns: dict[str, ir.Function] = {}
+        self.err_line = ir.GlobalVariable(self.module, I32, "tj_err_line")
+        self.err_line.initializer = ir.Constant(I32, 0)
+        self.depth = ir.GlobalVariable(self.module, I64, "tj_depth")
+        self.depth.initializer = ir.Constant(I64, 0)
+        self._helpers: dict[str, ir.Function] = {}
+
+    def capi(self, name: str) -> ir.Function:
+        fn = self.module.globals.get(name)
+        if fn is None:
+            ret, args = capi.SIGNATURES[name]
+            fn = ir.Function(self.module, ir.FunctionType(ret, args), name)
+        return fn
+
+    def intrinsic(self, name: str) -> ir.Function:
+        fn = self.module.globals.get(name)
+        if fn is not None:
+            return fn
+        if name.endswith("with.overflow.i128"):
+            ty = ir.FunctionType(ir.LiteralStructType([I128, I1]), [I128, I128])
+        elif name == "llvm.abs.i128":
+            ty = ir.FunctionType(I128, [I128, I1])
+        else:   # llvm.<op>.f64
+            n = 2 if name in ("llvm.pow.f64", "llvm.copysign.f64") else 1
+            ty = ir.FunctionType(F64, [F64] * n)
+        return ir.Function(self.module, ty, name)
+
+    def const_obj(self, builder: ir.IRBuilder, obj: object) -> ir.Value:
+        self.keepalive.append(obj)
+        return ir.Constant(I64, id(obj)).inttoptr(PTR)
+
+    def helper(self, name: str) -> ir.Function:
+        fn = self._helpers.get(name)
+        if fn is None:
+            fn = getattr(self, f"_helper_{name}")()
+            fn.linkage = "internal"
+            self._helpers[name] = fn
+        return fn
+
+    def _helper_xincref(self) -> ir.Function:
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xincref")
+        b = ir.IRBuilder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
+            b.call(self.capi("Py_IncRef"), [fn.args[0]])
+        b.ret_void()
+        return fn
+
+    def _helper_xdecref(self) -> ir.Function:
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xdecref")
+        b = ir.IRBuilder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
+            b.call(self.capi("Py_DecRef"), [fn.args[0]])
+        b.ret_void()
+        return fn
+
+    def _helper_box_int(self) -> ir.Function:
+        """(i128, big) -> new PyLong reference (NULL on error)."""
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [I128, PTR]), "tj_box_int")
+        lo, big = fn.args
+        b = ir.IRBuilder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", big, NULL)):
+            b.call(self.capi("Py_IncRef"), [big])
+            b.ret(big)
+        low = b.trunc(lo, I64)
+        with b.if_then(b.icmp_signed("==", b.sext(low, I128), lo), likely=True):
+            b.ret(b.call(self.capi("PyLong_FromLongLong"), [low]))
+        buf = b.alloca(I128)
+        b.store(lo, buf)
+        b.ret(b.call(self.capi("_PyLong_FromByteArray"),
+                     [b.bitcast(buf, PTR), ir.Constant(I64, 16), ir.Constant(I32, 1), ir.Constant(I32, 1)]))
+        return fn
+
+    def declare(self, typing: Typing) -> ir.Function:
+        fn = self.fns.get(typing.symbol)
+        if fn is None:
+            params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns) or [I8]))]
+            for ty in typing.param_types:
+                params += parts(ty)
+            fn = ir.Function(self.module, ir.FunctionType(I32, params), typing.symbol)
+            fn.linkage = "internal"
+            self.fns[typing.symbol] = fn
+        return fn
+
+
+I8 = ir.IntType(8)
+
+
+class FunctionGen:
+    """Lowers one typed function into the module."""
+
+    def __init__(self, mod: ModuleGen, typing: Typing) -> None:
+        self.mod = mod
+        self.t = typing
+        self.fn = mod.declare(typing)
+        self.ops = Ops(self)
+        self.current: ast.AST | None = None
+        self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
+        self.lines: set[int] = set()
+
+    # -- services used by Ops
+    @property
+    def builder(self) -> ir.IRBuilder:
+        return self.b
+
+    def capi(self, name: str) -> ir.Function:
+        return self.mod.capi(name)
+
+    def intrinsic(self, name: str) -> ir.Function:
+        return self.mod.intrinsic(name)
+
+    def helper(self, name: str) -> ir.Function:
+        return self.mod.helper(name)
+
+    def const_obj(self, obj: object) -> ir.Value:
+        return self.mod.const_obj(self.b, obj)
+
+    def entry_alloca(self, ty: ir.Type) -> ir.Value:
+        with self.b.goto_block(self.alloca_block):
+            return self.b.alloca(ty)
+
+    def fail(self, line: int) -> None:
+        """Jump to the error exit, remembering the user's line for the traceback."""
+        self.lines.add(line)
+        self.b.store(ir.Constant(I32, line), self.mod.err_line)
+        self.b.branch(self.err_block)
+        # anything emitted after this in the same place is unreachable; give it a block
+        self.b.position_at_end(self.fn.append_basic_block("after_fail"))
+
+    # -- the function
+    def generate(self) -> None:
+        t = self.t
+        if any(ty == BOTTOM for ty in t.locals.values()) or t.returns == BOTTOM:
+            raise Unsupported(f"types of {t.tree.name} could not be inferred (a value is never computed)")
+        fn = self.fn
+        self.alloca_block = fn.append_basic_block("allocas")
+        body = fn.append_basic_block("body")
+        self.err_block = fn.append_basic_block("error")
+        self.ret_block = fn.append_basic_block("return")
+        self.b = ir.IRBuilder(self.alloca_block)
+        # locals: one alloca per part, zero / NULL initialised so cleanup is always safe
+        self.slots: dict[str, list[ir.Value]] = {}
+        for name, ty in t.locals.items():
+            slots = [self.b.alloca(p, name=f"{name}.{i}") for i, p in enumerate(parts(ty))]
+            for s, p in zip(slots, parts(ty)):
+                self.b.store(ir.Constant(p, None), s)
+            self.slots[name] = slots
+        self.poll = self.b.alloca(I64, name="poll")
+        self.b.store(ir.Constant(I64, 0), self.poll)
+        self.b = ir.IRBuilder(body)
+        if t.recursive:
+            self._enter_recursion()
+        args = list(fn.args[1:])
+        for name, ty in zip(t.params, t.param_types):
+            n = len(parts(ty))
+            v = self.ops.dup(pack(ty, args[:n]))
+            args = args[n:]
+            self.store_local(name, self.ops.coerce(v, t.locals[name], t.tree.lineno))
+        self.block(t.tree.body)
+        if not self.b.block.is_terminated:
+            if always_returns(t.tree.body):
+                self.b.unreachable()      # the block after a final `return`: no path reaches it
+            else:
+                self.do_return(V(NONE))
+        # exits
+        self.b.position_at_end(self.alloca_block)
+        self.b.branch(body)
+        for block, status in ((self.err_block, 1), (self.ret_block, 0)):
+            self.b.position_at_end(block)
+            self.cleanup()
+            if t.recursive:
+                self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
+                d = self.b.load(self.mod.depth)
+                self.b.store(self.b.sub(d, ir.Constant(I64, 1)), self.mod.depth)
+            self.b.ret(ir.Constant(I32, status))
+
+    def _enter_recursion(self) -> None:
+        b = self.b
+        d = b.add(b.load(self.mod.depth), ir.Constant(I64, 1))
+        b.store(d, self.mod.depth)
+        over = b.icmp_signed(">", d, ir.Constant(I64, NATIVE_DEPTH_LIMIT))
+        with b.if_then(over, likely=False):
+            # Past the native budget: let CPython's own check raise, by asking for an impossible depth.
+            self.ops.call_python(_raise_recursion, [], NONE, self.t.tree.lineno)
+        r = b.call(self.capi("Py_EnterRecursiveCall"), [self.const_obj(b"\0")])
+        with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
+            d2 = b.load(self.mod.depth)
+            b.store(b.sub(d2, ir.Constant(I64, 1)), self.mod.depth)
+            self.lines.add(self.t.tree.lineno)
+            b.store(ir.Constant(I32, self.t.tree.lineno), self.mod.err_line)
+            self.b.ret(ir.Constant(I32, 1))
+
+    def cleanup(self) -> None:
+        for name, ty in self.t.locals.items():
+            slots = self.slots[name]
+            if ty == INT:
+                self.ops.xdecref(self.b.load(slots[1]))
+            elif ty not in (FLOAT, BOOL, NONE):
+                self.ops.xdecref(self.b.load(slots[0]))
+
+    def load_local(self, name: str) -> V:
+        ty = self.t.locals[name]
+        return self.ops.dup(pack(ty, [self.b.load(s) for s in self.slots[name]]))
+
+    def store_local(self, name: str, v: V) -> None:
+        ty = self.t.locals[name]
+        v = self.ops.coerce(v, ty, getattr(self.current, "lineno", 0))
+        old = pack(ty, [self.b.load(s) for s in self.slots[name]])
+        for s, val in zip(self.slots[name], unpack(v)):
+            self.b.store(val, s)
+        self.ops.release(old)
+
+    def do_return(self, v: V) -> None:
+        v = self.ops.coerce(v, self.t.returns, getattr(self.current, "lineno", 0))
+        ret = self.fn.args[0]
+        for i, val in enumerate(unpack(v)):
+            self.b.store(val, self.b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+        self.b.branch(self.ret_block)
+        self.b.position_at_end(self.fn.append_basic_block("after_return"))
+
+    # ----------------------------------------------------------------- statements
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.current = s
+            self.stmt(s)
+
+    def stmt(self, s: ast.stmt) -> None:
+        line = s.lineno
+        if isinstance(s, ast.Return):
+            self.do_return(self.expr(s.value) if s.value is not None else V(NONE))
+        elif isinstance(s, ast.Assign):
+            if len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple) and isinstance(s.value, ast.Tuple) \
+                    and len(s.targets[0].elts) == len(s.value.elts):
+                values = [self.expr(e) for e in s.value.elts]        # all right-hand sides first
+                for target, v in zip(s.targets[0].elts, values):
+                    self.assign(target, v, line)
+                return
+            v = self.expr(s.value)
+            for i, target in enumerate(s.targets):
+                self.assign(target, self.ops.dup(v) if i < len(s.targets) - 1 else v, line)
+        elif isinstance(s, ast.AnnAssign):
+            self.assign(s.target, self.expr(s.value), line)
+        elif isinstance(s, ast.AugAssign):
+            self.aug_assign(s)
+        elif isinstance(s, ast.If):
+            self.if_stmt(s)
+        elif isinstance(s, ast.While):
+            self.while_loop(s)
+        elif isinstance(s, ast.For):
+            self.for_loop(s)
+        elif isinstance(s, ast.Expr):
+            self.ops.release(self.expr(s.value))
+        elif isinstance(s, ast.Pass):
+            pass
+        elif isinstance(s, ast.Break):
+            self.b.branch(self.loops[-1][1])
+            self.b.position_at_end(self.fn.append_basic_block("after_break"))
+        elif isinstance(s, ast.Continue):
+            self.b.branch(self.loops[-1][0])
+            self.b.position_at_end(self.fn.append_basic_block("after_continue"))
+        else:
+            raise Unsupported(f"{type(s).__name__} at line {line} is not compiled")
+
+    def assign(self, target: ast.expr, v: V, line: int) -> None:
+        if isinstance(target, ast.Name):
+            self.store_local(target.id, v)
+        elif isinstance(target, ast.Subscript):
+            cont = self.expr(target.value)
+            idx = self.expr(target.slice)
+            self.store_item(cont, idx, v, line)
+        elif isinstance(target, ast.Tuple):
+            obj = self.ops.box(v, line)
+            n = len(target.elts)
+            tup = self.ops.call_python(_unpacker(n), [V(OBJ, obj)], OBJ, line)
+            items = []
+            for i in range(n):
+                it = self.ops.check_null(self.ops.call("PySequence_GetItem", tup.a, ir.Constant(I64, i)), line)
+                items.append(V(OBJ, it))
+            self.ops.release(tup)
+            for sub, item in zip(target.elts, items):
+                self.assign(sub, item, line)
+        else:
+            raise Unsupported(f"assignment target at line {line} is not compiled")
+
+    def aug_assign(self, s: ast.AugAssign) -> None:
+        line = s.lineno
+        t = self.t
+        if isinstance(s.target, ast.Name):
+            cur = self.load_local(s.target.id)
+            rhs = self.expr(s.value)
+            result_ty = self.aug_type(s, cur.ty, rhs.ty)
+            self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, result_ty, line))
+            return
+        cont = self.expr(s.target.value)
+        idx = self.expr(s.target.slice)
+        cur = self.load_item(self.ops.dup(cont), self.ops.dup(idx), t.type(s.target), line)
+        rhs = self.expr(s.value)
+        result_ty = self.aug_type(s, cur.ty, rhs.ty)
+        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, result_ty, line), line)
+
+    def aug_type(self, s: ast.AugAssign, a: str, b: str) -> str:
+        from .typer import FunctionTyper, Program
+        return FunctionTyper(Program(lambda f: None), self.t).binop(s.op, a, b, s)
+
+    def if_stmt(self, s: ast.If) -> None:
+        cond = self.ops.truth(self.expr(s.test), s.lineno)
+        with self.b.if_else(cond) as (then, other):
+            with then:
+                self.block(s.body)
+            with other:
+                self.block(s.orelse)
+
+    def _poll(self, line: int) -> None:
+        b = self.b
+        n = b.add(b.load(self.poll), ir.Constant(I64, 1))
+        b.store(n, self.poll)
+        due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
+        with b.if_then(due, likely=False):
+            r = b.call(self.capi("PyErr_CheckSignals"), [])
+            with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
+                self.fail(line)
+
+    def while_loop(self, s: ast.While) -> None:
+        b = self.b
+        head = self.fn.append_basic_block("while.head")
+        body = self.fn.append_basic_block("while.body")
+        orelse = self.fn.append_basic_block("while.else")
+        end = self.fn.append_basic_block("while.end")
+        b.branch(head)
+        b.position_at_end(head)
+        self.current = s
+        cond = self.ops.truth(self.expr(s.test), s.lineno)
+        b.cbranch(cond, body, orelse)
+        b.position_at_end(body)
+        self.loops.append((head, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            self._poll(s.lineno)
+            b.branch(head)
+        b.position_at_end(orelse)
+        self.block(s.orelse)
+        if not b.block.is_terminated:
+            b.branch(end)
+        b.position_at_end(end)
+
+    def for_loop(self, s: ast.For) -> None:
+        b = self.b
+        line = s.lineno
+        if self.t.exprs.get(id(s.iter)) == "range":
+            start, stop, step = self.range_args(s.iter, line)
+            index = self.entry_alloca(I128)
+            b.store(start, index)
+            cur = lambda: b.load(index)   # noqa: E731
+            def has_next() -> ir.Value:
+                i = cur()
+                return b.select(b.icmp_signed(">", step, ir.Constant(I128, 0)),
+                                b.icmp_signed("<", i, stop), b.icmp_signed(">", i, stop))
+            def item() -> V:
+                return V(INT, cur(), NULL)
+            def advance() -> None:
+                b.store(b.add(cur(), step), index)
+        else:
+            seq = self.expr(s.iter)
+            lst = self.entry_alloca(PTR)
+            b.store(seq.a, lst)
+            index = self.entry_alloca(I64)
+            b.store(ir.Constant(I64, 0), index)
+            ety = elem(seq.ty)
+            def has_next() -> ir.Value:
+                return b.icmp_signed("<", b.load(index), self.list_len(b.load(lst)))
+            def item() -> V:
+                return self.list_get(b.load(lst), b.load(index), ety, line)
+            def advance() -> None:
+                b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
+        head = self.fn.append_basic_block("for.head")
+        body = self.fn.append_basic_block("for.body")
+        step_block = self.fn.append_basic_block("for.step")
+        orelse = self.fn.append_basic_block("for.else")
+        end = self.fn.append_basic_block("for.end")
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(has_next(), body, orelse)
+        b.position_at_end(body)
+        self.current = s
+        self.store_local(s.target.id, item())
+        self.loops.append((step_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(step_block)
+        b.position_at_end(step_block)
+        advance()
+        self._poll(line)
+        b.branch(head)
+        b.position_at_end(orelse)
+        self.block(s.orelse)
+        if not b.block.is_terminated:
+            b.branch(end)
+        b.position_at_end(end)
+        if self.t.exprs.get(id(s.iter)) != "range":
+            self.ops.xdecref(b.load(lst))
+
+    def range_args(self, call: ast.Call, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
+        b = self.b
+        vals = [self.ops.coerce(self.expr(a), INT, line) for a in call.args]
+        small = self.ops.is_small(*vals)
+        fits = ir.Constant(I1, 1)
+        for v in vals:
+            fits = b.and_(fits, self.ops.int_fits64(v))
+        if len(vals) == 1:
+            start, stop, step = ir.Constant(I128, 0), vals[0].a, ir.Constant(I128, 1)
+        else:
+            start, stop = vals[0].a, vals[1].a
+            step = vals[2].a if len(vals) == 3 else ir.Constant(I128, 1)
+        bad = b.or_(b.not_(b.and_(small, fits)), b.icmp_signed("==", step, ir.Constant(I128, 0)))
+        with b.if_then(bad, likely=False):
+            # zero step or bounds past 64 bits: let range() itself raise or (for huge bounds) refuse
+            r = self.ops.call_python(range, [self.ops.dup(v) for v in vals], OBJ, line)
+            self.ops.release(r)
+            self.ops.call_python(_huge_range, [], NONE, line)
+        for v in vals:
+            self.ops.release(v)
+        return start, stop, step
+
+    # ----------------------------------------------------------------- lists
+    def list_len(self, lst: ir.Value) -> ir.Value:
+        p = self.b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)])
+        return self.b.load(self.b.bitcast(p, I64.as_pointer()))
+
+    def list_get(self, lst: ir.Value, i: ir.Value, ety: str, line: int) -> V:
+        """Borrow item i (in bounds) and turn it into an owned typed value."""
+        b = self.b
+        items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
+        item = b.load(b.gep(b.bitcast(items, PTR.as_pointer()), [i]))
+        if ety in (INT, FLOAT):
+            tp = b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            expected = self.const_obj(int if ety == INT else float)
+            with b.if_then(b.icmp_unsigned("!=", tp, expected), likely=False):
+                # Only another thread could have changed it; say so rather than compute with it.
+                self.ops.call_python(_list_changed, [], NONE, line)
+        self.ops.xincref(item)
+        return self.ops.from_object(item, ety, line)
+
+    def index_of(self, lst: ir.Value, idx: V, line: int) -> tuple[ir.Value, ir.Value]:
+        """(in_bounds, normalised index) for a Python index on a list."""
+        b = self.b
+        idx = self.ops.coerce(idx, INT, line)
+        fits = self.ops.int_fits64(idx)
+        i = b.trunc(idx.a, I64)
+        n = self.list_len(lst)
+        i = b.select(b.icmp_signed("<", i, ir.Constant(I64, 0)), b.add(i, n), i)
+        ok = b.and_(fits, b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
+        self.ops.release(idx)
+        return ok, i
+
+    def load_item(self, cont: V, idx: V, ety: str, line: int) -> V:
+        b = self.b
+        if is_list(cont.ty) and idx.ty in (INT, BOOL):
+            keep = self.ops.dup(V(INT, *( (idx.a, idx.big) if idx.ty == INT else (b.zext(idx.a, I128), NULL))))
+            ok, i = self.index_of(cont.a, idx, line)
+            res = [self.entry_alloca(p) for p in parts(ety)]
+            with b.if_else(ok, likely=True) as (then, other):
+                with then:
+                    v = self.list_get(cont.a, i, elem(cont.ty), line)
+                    for slot, val in zip(res, unpack(v)):
+                        b.store(val, slot)
+                with other:   # out of range: CPython raises IndexError with its own message
+                    o = self.ops.box(self.ops.dup(keep), line)
+                    self.ops.check_null(self.ops.call("PyObject_GetItem", cont.a, o), line)
+            self.ops.release(keep)
+            self.ops.release(cont)
+            return pack(ety, [b.load(s) for s in res])
+        co, io = self.ops.box(cont, line), self.ops.box(idx, line)
+        r = self.ops.check_null(self.ops.call("PyObject_GetItem", co, io), line)
+        self.ops.xdecref(co)
+        self.ops.xdecref(io)
+        return V(OBJ, r) if ety == OBJ else self.ops.from_object(r, ety, line)
+
+    def store_item(self, cont: V, idx: V, v: V, line: int) -> None:
+        b = self.b
+        co = self.ops.box(cont, line) if not is_list(cont.ty) else cont.a
+        io = self.ops.box(idx, line)
+        vo = self.ops.box(v, line)
+        r = self.ops.call("PyObject_SetItem", co, io, vo)
+        for p in (co, io, vo):
+            self.ops.xdecref(p)
+        with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+            self.fail(line)
+
+    # ----------------------------------------------------------------- expressions
+    def expr(self, node: ast.expr) -> V:
+        ty = self.t.type(node)
+        if isinstance(node, ast.Constant):
+            return self.ops.const(node.value, node.lineno)
+        if isinstance(node, ast.Name):
+            if node.id in self.t.locals:
+                return self.load_local(node.id)
+            g = self.t.globals[node.id]
+            return self.ops.const(g.value, node.lineno) if g.kind == "const" else V(OBJ, self.ops.new_ref(g.value))
+        if isinstance(node, ast.BinOp):
+            prev, self.current = self.current, node
+            x, y = self.expr(node.left), self.expr(node.right)
+            self.current = node
+            r = self.ops.binop(node.op, x, y, ty, node.lineno)
+            self.current = prev
+            return r
+        if isinstance(node, ast.UnaryOp):
+            return self.ops.unary(node.op, self.expr(node.operand), ty, node.lineno)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(node, ty)
+        if isinstance(node, ast.IfExp):
+            return self.if_exp(node, ty)
+        if isinstance(node, ast.Compare):
+            return self.compare(node, ty)
+        if isinstance(node, ast.Call):
+            from .calls import call
+            return call(self, node, ty)
+        if isinstance(node, ast.Attribute):
+            return self.ops.const(getattr(math, node.attr), node.lineno)
+        if isinstance(node, ast.Subscript):
+            return self.load_item(self.expr(node.value), self.expr(node.slice), ty, node.lineno)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return self.build_sequence(node, ty)
+        raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
+
+    def build_sequence(self, node: ast.List | ast.Tuple, ty: str) -> V:
+        b = self.b
+        new, setitem = ("PyList_New", "PyList_SetItem") if isinstance(node, ast.List) else \
+            ("PyTuple_New", "PyTuple_SetItem")
+        items = [self.ops.box(self.expr(e), node.lineno) for e in node.elts]
+        seq = self.ops.check_null(self.ops.call(new, ir.Constant(I64, len(items))), node.lineno)
+        for i, p in enumerate(items):
+            self.ops.call(setitem, seq, ir.Constant(I64, i), p)   # steals p
+        return V(ty, seq)
+
+    def _join_slots(self, ty: str) -> list[ir.Value]:
+        return [self.entry_alloca(p) for p in parts(ty)]
+
+    def bool_op(self, node: ast.BoolOp, ty: str) -> V:
+        b = self.b
+        res = self._join_slots(ty)
+        end = self.fn.append_basic_block("boolop.end")
+        is_and = isinstance(node.op, ast.And)
+        for i, value in enumerate(node.values):
+            v = self.ops.coerce(self.expr(value), ty, node.lineno)
+            for slot, val in zip(res, unpack(v)):
+                b.store(val, slot)
+            if i == len(node.values) - 1:
+                b.branch(end)
+                break
+            t = self.ops.truth(self.ops.dup(pack(ty, [b.load(s) for s in res])), node.lineno)
+            nxt = self.fn.append_basic_block("boolop.next")
+            if is_and:
+                b.cbranch(t, nxt, end)
+            else:
+                b.cbranch(t, end, nxt)
+            b.position_at_end(nxt)
+            self.ops.release(pack(ty, [b.load(s) for s in res]))   # the operand not chosen
+        b.position_at_end(end)
+        return pack(ty, [b.load(s) for s in res])
+
+    def if_exp(self, node: ast.IfExp, ty: str) -> V:
+        b = self.b
+        res = self._join_slots(ty)
+        cond = self.ops.truth(self.expr(node.test), node.lineno)
+        with b.if_else(cond) as (then, other):
+            for branch, value in ((then, node.body), (other, node.orelse)):
+                with branch:
+                    v = self.ops.coerce(self.expr(value), ty, node.lineno)
+                    for slot, val in zip(res, unpack(v)):
+                        b.store(val, slot)
+        return pack(ty, [b.load(s) for s in res])
+
+    def compare(self, node: ast.Compare, ty: str) -> V:
+        b = self.b
+        if len(node.ops) == 1:
+            r = self.ops.compare(node.ops[0], self.expr(node.left), self.expr(node.comparators[0]), node.lineno)
+            return self.ops.coerce(r, ty, node.lineno)
+        if ty != BOOL:
+            raise Unsupported(f"chained comparison of objects at line {node.lineno} is not compiled")
+        res = self.entry_alloca(I1)
+        b.store(ir.Constant(I1, 0), res)
+        end = self.fn.append_basic_block("cmp.end")
+        left = self.expr(node.left)
+        for i, (op, right_node) in enumerate(zip(node.ops, node.comparators)):
+            right = self.expr(right_node)
+            keep = self.ops.dup(V(right.ty, right.a, right.big))
+            r = self.ops.compare(op, left, right, node.lineno)
+            b.store(r.a, res)
+            left = keep
+            if i == len(node.ops) - 1:
+                self.ops.release(left)
+                b.branch(end)
+                break
+            nxt = self.fn.append_basic_block("cmp.next")
+            fail = self.fn.append_basic_block("cmp.false")
+            b.cbranch(r.a, nxt, fail)
+            b.position_at_end(fail)
+            self.ops.release(V(left.ty, left.a, left.big))
+            b.branch(end)
+            b.position_at_end(nxt)
+        b.position_at_end(end)
+        return V(BOOL, b.load(res))
+
+
+def _raise_recursion() -> None:
+    raise RecursionError("maximum recursion depth exceeded")
+
+
+def _huge_range() -> None:
+    raise OverflowError("tierjit: range() bounds past 64 bits are not compiled")
+
+
+def _list_changed() -> None:
+    raise RuntimeError("tierjit: a list changed its element type during a compiled call")
+
+
+_UNPACKERS: dict[int, Any] = {}
+
+
+def _unpacker(n: int) -> Any:
+    """`a, b = value` done by CPython, so the errors are its own."""
+    fn = _UNPACKERS.get(n)
+    if fn is None:
+        names = ", ".join(f"v{i}" for i in range(n))
+        ns: dict[str, Any] = {}
+        exec(f"def unpack(value):\n    {names}, = value\n    return ({names},)\n", ns)
+        fn = _UNPACKERS[n] = ns["unpack"]
+    return fn

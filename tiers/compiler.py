@@ -1,0 +1,103 @@
+"""The compile pipeline, stage by stage: types -> typed IR -> LLVM IR -> machine code -> stub.
+
+Owns `compile_unit`, the one function the compile queue calls. Each stage is timed into the
+compile record so `%jit_stats` and `%jit_explain` can show where the milliseconds went.
+"""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import instrument
+from .codegen import FunctionGen, ModuleGen
+from .entry import build_entry
+from .frontend import Unsupported
+from .native import NativeUnit
+from .records import FunctionRecord
+from .typer import (BOOL, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, NONE, OBJ, BOTTOM, Program, Typing,
+                    join)
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_TYPE_NAMES = {"int": INT, "float": FLOAT, "bool": BOOL, "NoneType": NONE,
+               "list[int]": LIST_INT, "list[float]": LIST_FLOAT}
+
+
+def param_types(rec: FunctionRecord) -> tuple[str, ...]:
+    """Join every argument signature seen so far: a parameter seen as int and float becomes object."""
+    if not rec.arg_types:
+        raise Unsupported("no argument types were recorded")
+    n = len(rec.arg_types[-1])
+    result = [BOTTOM] * n
+    for sig in rec.arg_types:
+        if len(sig) != n:
+            continue
+        for i, name in enumerate(sig):
+            ty = _TYPE_NAMES.get(name, LIST_OBJ if name.startswith("list") else OBJ)
+            result[i] = join(result[i], ty)
+    return tuple(result)
+
+
+def type_program(engine: "Engine", rec: FunctionRecord) -> tuple[Program, Typing]:
+    def is_jit(func: Any) -> Any:
+        other = engine.record_of(func)
+        if other is None or other.tree is None or other.state in ("unsupported", "disabled"):
+            return None
+        return other.tree
+    program = Program(is_jit)
+    typing = program.typing(rec.func, rec.tree, param_types(rec))
+    return program, typing
+
+
+class GuardFailed:
+    """Called by the native entry when a guard fails: records the deopt, returns the tier-0 function."""
+
+    def __init__(self, engine: "Engine", rec: FunctionRecord) -> None:
+        self.engine, self.rec = engine, rec
+        self.unit: NativeUnit | None = None
+        self.reasons: list[str] = []
+
+    def __call__(self, index: int) -> Any:
+        return self.engine.deopt(self.rec, self.unit, self.reasons[index])
+
+
+class Tier0Fallback:
+    """The builtin's `self`: after its code is freed, calls through a stale stub land here."""
+
+    def __init__(self, engine: "Engine", rec: FunctionRecord) -> None:
+        self.engine, self.rec = engine, rec
+
+    def __call__(self, *args: Any) -> Any:
+        return self.engine.tier0_function(self.rec)(*args)
+
+
+def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int) -> NativeUnit:
+    stages: dict[str, float] = {}
+    t = time.perf_counter()
+    program, typing = type_program(engine, rec)
+    stages["types"] = (time.perf_counter() - t) * 1e3
+    t = time.perf_counter()
+    mod = ModuleGen(f"{rec.name}_t{tier}")
+    lines: set[int] = set()
+    for spec in list(program.typings.values()):
+        gen = FunctionGen(mod, spec)
+        gen.generate()
+        lines |= gen.lines
+    guard_failed = GuardFailed(engine, rec)
+    generation = rec.generation
+    tier2_at = engine.config.tier2_calls if tier == 1 else -1
+    guard_failed.reasons = build_entry(mod, typing, guard_failed,
+                                       lambda: engine.on_tier2(rec, generation), tier2_at, lines)
+    ir_text = str(mod.module)
+    stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
+    unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed])
+    guard_failed.unit = unit
+    unit.stages_ms = {**stages, **unit.stages_ms}
+    unit.signature = "(" + ", ".join(typing.param_types) + ") -> " + typing.returns
+    unit.typing = typing
+    unit.program = program
+    func = rec.func
+    assert func is not None
+    unit.stub = instrument.stub_code(rec.tree, func.__code__.co_filename, unit.builtin, rec.original_code)
+    return unit

@@ -1,0 +1,218 @@
+"""The native entry: the METH_FASTCALL C function a compiled Python function's stub calls.
+
+Owns, per compile unit: counting calls (and asking for tier 2 at the threshold), the guards on
+argument types and on the globals the code read (any failure hands the call to tier 0 unchanged),
+unboxing arguments, boxing the result, and re-raising errors from a frame at the user's line.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Any, Callable
+
+from llvmlite import ir
+
+from . import capi
+from .capi import F64, I1, I32, I64, I128, PTR
+from .codegen import ModuleGen
+from .typer import BOOL, FLOAT, INT, NONE, OBJ, Typing, elem, is_list
+from .values import NULL, V, pack, parts
+
+ENTRY_NAME = "tj_entry"
+
+
+def make_raiser(name: str, filename: str, line: int) -> Callable[[BaseException], None]:
+    """A function whose only frame sits at `line` of the user's file, and raises what it is given."""
+    fn = ast.parse(f"def {name}(exc):\n    raise exc\n").body[0]
+    for node in ast.walk(fn):
+        if hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = line
+    code = compile(ast.Module([fn], []), filename, "exec")
+    ns: dict[str, Any] = {}
+    exec(code, ns)
+    return ns[name]
+
+
+def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], tier2_hook: Any,
+                tier2_at: int, lines: set[int]) -> list[str]:
+    """Emit `PyObject* tj_entry(self, args, nargs)`; returns the guard descriptions by index."""
+    m = mod.module
+    calls = ir.GlobalVariable(m, I64, "tj_calls")
+    calls.initializer = ir.Constant(I64, 0)
+    active = ir.GlobalVariable(m, I64, "tj_active")
+    active.initializer = ir.Constant(I64, 0)
+    fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), ENTRY_NAME)
+    self_, args, nargs = fn.args
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    const = lambda obj: mod.const_obj(b, obj)      # noqa: E731
+    reasons: list[str] = []
+
+    def bump(var: ir.GlobalVariable, delta: int) -> ir.Value:
+        v = b.add(b.load(var), ir.Constant(I64, delta))
+        b.store(v, var)
+        return v
+
+    deopt_block = fn.append_basic_block("deopt")
+    reason_slot = b.alloca(I32)
+
+    def guard(ok: ir.Value, why: str) -> None:
+        reasons.append(why)
+        b.store(ir.Constant(I32, len(reasons) - 1), reason_slot)
+        nxt = fn.append_basic_block("guard.ok")
+        b.cbranch(ok, nxt, deopt_block)
+        b.position_at_end(nxt)
+
+    def type_of(p: ir.Value) -> ir.Value:
+        return b.load(b.bitcast(b.gep(p, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+
+    # globals first: a rebound name or builtin means this code is stale
+    for typing in _all_typings(top):
+        gl = typing.func.__globals__
+        for g in typing.globals.values():
+            found = b.call(mod.capi("PyDict_GetItem"), [const(gl), const(g.name)])
+            if g.in_builtins:
+                guard(b.icmp_unsigned("==", found, NULL), f"global '{g.name}' now shadows a builtin")
+                bdict = gl.get("__builtins__")
+                bdict = bdict.__dict__ if hasattr(bdict, "__dict__") else bdict
+                found = b.call(mod.capi("PyDict_GetItem"), [const(bdict), const(g.name)])
+            guard(b.icmp_unsigned("==", found, const(g.value)), f"global '{g.name}' was rebound")
+    # argument types
+    unboxed: list[ir.Value] = []
+    for i, ty in enumerate(top.param_types):
+        arg = b.load(b.gep(args, [ir.Constant(I64, i)]))
+        name = top.params[i]
+        if ty == NONE:
+            guard(b.icmp_unsigned("==", arg, const(None)), f"argument '{name}' is no longer None")
+            continue
+        if ty == OBJ:
+            unboxed.append(arg)
+            continue
+        pytype = {INT: int, FLOAT: float, BOOL: bool}.get(ty, list)
+        guard(b.icmp_unsigned("==", type_of(arg), const(pytype)), f"argument '{name}' is no longer {ty}")
+        if ty == INT:
+            ovf = b.alloca(I32)
+            b.store(ir.Constant(I32, 0), ovf)
+            small = b.call(mod.capi("PyLong_AsLongLongAndOverflow"), [arg, ovf])
+            fits = b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0))
+            unboxed += [b.select(fits, b.sext(small, I128), ir.Constant(I128, 0)), b.select(fits, NULL, arg)]
+        elif ty == FLOAT:
+            unboxed.append(b.load(b.bitcast(b.gep(arg, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
+                                            F64.as_pointer())))
+        elif ty == BOOL:
+            unboxed.append(b.icmp_unsigned("==", arg, const(True)))
+        else:
+            if elem(ty) in (INT, FLOAT):
+                _guard_elements(b, fn, arg, const(int if elem(ty) == INT else float), guard, name, ty)
+            unboxed.append(arg)
+    # run
+    n = bump(calls, 1)
+    bump(active, 1)
+    with b.if_then(b.icmp_signed("==", n, ir.Constant(I64, tier2_at)), likely=False):
+        r = b.call(mod.capi("PyObject_CallNoArgs"), [const(tier2_hook)])
+        with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
+            with then:
+                b.call(mod.capi("PyErr_Clear"), [])
+            with other:
+                b.call(mod.helper("xdecref"), [r])
+    ret = b.alloca(ir.LiteralStructType(parts(top.returns) or [ir.IntType(8)]))
+    status = b.call(mod.fns[top.symbol], [ret] + unboxed)
+    ok_block = fn.append_basic_block("ok")
+    err_block = fn.append_basic_block("error")
+    b.cbranch(b.icmp_signed("==", status, ir.Constant(I32, 0)), ok_block, err_block)
+    # success: box the result
+    b.position_at_end(ok_block)
+    bump(active, -1)
+    values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)])) for i in range(len(parts(top.returns)))]
+    b.ret(_box(mod, b, pack(top.returns, values)))
+    # error: re-raise from a frame at the user's line
+    b.position_at_end(err_block)
+    bump(active, -1)
+    slots = [b.alloca(PTR) for _ in range(3)]
+    b.call(mod.capi("PyErr_Fetch"), slots)
+    b.call(mod.capi("PyErr_NormalizeException"), slots)
+    exc_type, exc, tb = (b.load(s) for s in slots)
+    with b.if_then(b.icmp_unsigned("!=", tb, NULL)):
+        b.call(mod.capi("PyException_SetTraceback"), [exc, tb])
+    line = b.load(mod.err_line)
+    done = fn.append_basic_block("reraise.done")
+    default = fn.append_basic_block("reraise.plain")
+    switch = b.switch(line, default)
+    for ln in sorted(lines):
+        case = fn.append_basic_block(f"line{ln}")
+        switch.add_case(ir.Constant(I32, ln), case)
+        b.position_at_end(case)
+        raiser = make_raiser(top.tree.name, top.func.__code__.co_filename, ln)
+        r = b.call(mod.capi("PyObject_CallOneArg"), [const(raiser), exc])
+        b.call(mod.helper("xdecref"), [r])
+        for p in (exc_type, exc, tb):
+            b.call(mod.helper("xdecref"), [p])
+        b.branch(done)
+    b.position_at_end(default)
+    b.call(mod.capi("PyErr_Restore"), [exc_type, exc, tb])
+    b.branch(done)
+    b.position_at_end(done)
+    b.ret(NULL)
+    # a failed guard: hand the call, arguments untouched, to tier 0
+    b.position_at_end(deopt_block)
+    which = b.call(mod.capi("PyLong_FromLongLong"), [b.sext(b.load(reason_slot), I64)])
+    # guard_fail(index) records the deopt and returns the tier-0 function to run this call on.
+    handler = b.call(mod.capi("PyObject_CallOneArg"), [const(guard_fail), which])
+    b.call(mod.helper("xdecref"), [which])
+    with b.if_then(b.icmp_unsigned("==", handler, NULL), likely=False):
+        b.ret(NULL)
+    r = b.call(mod.capi("PyObject_Vectorcall"), [handler, args, nargs, NULL])
+    b.call(mod.helper("xdecref"), [handler])
+    b.ret(r)
+    return reasons
+
+
+def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Value, guard, name: str, ty: str) -> None:
+    size = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
+    items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
+    items = b.bitcast(items, PTR.as_pointer())
+    idx = b.alloca(I64)
+    allok = b.alloca(I1)
+    b.store(ir.Constant(I64, 0), idx)
+    b.store(ir.Constant(I1, 1), allok)
+    head, body, end = (fn.append_basic_block(x) for x in ("scan.head", "scan.body", "scan.end"))
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.load(idx)
+    b.cbranch(b.and_(b.icmp_signed("<", i, size), b.load(allok)), body, end)
+    b.position_at_end(body)
+    item = b.load(b.gep(items, [i]))
+    t = b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+    b.store(b.icmp_unsigned("==", t, tp), allok)
+    b.store(b.add(i, ir.Constant(I64, 1)), idx)
+    b.branch(head)
+    b.position_at_end(end)
+    guard(b.load(allok), f"argument '{name}' is no longer a {ty}")
+
+
+def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
+    if v.ty == INT:
+        r = b.call(mod.helper("box_int"), [v.a, v.big])
+        b.call(mod.helper("xdecref"), [v.big])      # box_int took its own reference
+        return r
+    if v.ty == FLOAT:
+        return b.call(mod.capi("PyFloat_FromDouble"), [v.a])
+    if v.ty == BOOL:
+        p = b.select(v.a, mod.const_obj(b, True), mod.const_obj(b, False))
+        b.call(mod.helper("xincref"), [p])
+        return p
+    if v.ty == NONE:
+        p = mod.const_obj(b, None)
+        b.call(mod.helper("xincref"), [p])
+        return p
+    return v.a
+
+
+def _all_typings(top: Typing) -> list[Typing]:
+    seen: list[Typing] = []
+    todo = [top]
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.append(t)
+        todo.extend(t.callees.values())
+    return seen

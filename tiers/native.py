@@ -1,0 +1,145 @@
+"""Machine code as Python sees it: one LLVM engine per compile unit, wrapped in a C builtin.
+
+Owns LLVM initialisation, the tier-1 and tier-2 pipelines (parse, verify, optimise, MCJIT), the
+METH_FASTCALL builtin whose C function is the native entry, and freeing code safely: a closed
+unit's builtin is re-pointed at a permanent trampoline that runs the call on tier 0 instead.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from typing import Any
+
+from llvmlite import binding as llvm
+
+from . import capi
+
+METH_FASTCALL = 0x0080
+
+_init_lock = threading.Lock()
+_initialised = False
+
+
+def initialise() -> None:
+    global _initialised
+    with _init_lock:
+        if not _initialised:
+            llvm.initialize_native_target()
+            llvm.initialize_native_asmprinter()
+            capi.register_symbols()
+            _initialised = True
+
+
+def target_machine(tier: int) -> Any:
+    """A fresh target machine per engine: an engine owns (and frees) the one it was given."""
+    target = llvm.Target.from_default_triple()
+    if tier >= 2:
+        return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                            features=llvm.get_host_cpu_features().flatten(),
+                                            opt=3, jit=True)
+    return target.create_target_machine(opt=0, jit=True)
+
+
+class PyMethodDef(ctypes.Structure):
+    _fields_ = [("ml_name", ctypes.c_char_p), ("ml_meth", ctypes.c_void_p),
+                ("ml_flags", ctypes.c_int), ("ml_doc", ctypes.c_char_p)]
+
+
+_new_cfunction = ctypes.pythonapi.PyCFunction_NewEx
+_new_cfunction.restype = ctypes.py_object
+_new_cfunction.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
+
+
+def optimise(module: Any, tm: Any) -> None:
+    pto = llvm.create_pipeline_tuning_options(speed_level=3)
+    pto.loop_unrolling = True
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True
+    pb = llvm.create_pass_builder(tm, pto)
+    pm = pb.getModulePassManager()
+    pm.run(module, pb)
+
+
+class NativeUnit:
+    """The machine code of one compile (one function specialisation and its inlined/linked callees)."""
+
+    def __init__(self, ir_text: str, tier: int, name: str, fallback: Any, keepalive: list[Any]) -> None:
+        initialise()
+        self.tier = tier
+        self.stages_ms: dict[str, float] = {}
+        self.keepalive = keepalive
+        self.closed = False
+        self.retired = False
+        self.ir_before = ir_text
+        t = time.perf_counter()
+        module = llvm.parse_assembly(ir_text)
+        module.verify()       # a verifier error is a compiler bug: the caller falls back to tier 0
+        self._lap("parse+verify", t)
+        tm = target_machine(tier)
+        if tier >= 2:
+            t = time.perf_counter()
+            optimise(module, tm)
+            self._lap("optimise", t)
+        self.ir_after = str(module) if tier >= 2 else ir_text
+        self.ir_bytes = len(self.ir_after)
+        t = time.perf_counter()
+        objects: list[int] = []
+        self.engine = llvm.create_mcjit_compiler(module, tm)
+        self.engine.set_object_cache(notify_func=lambda _m, buf: objects.append(len(buf)))
+        self.engine.finalize_object()
+        self._lap("codegen", t)
+        self.code_bytes = sum(objects)
+        self.entry_address = self.engine.get_function_address("tj_entry")
+        self._calls = ctypes.c_int64.from_address(self.engine.get_global_value_address("tj_calls"))
+        self._active = ctypes.c_int64.from_address(self.engine.get_global_value_address("tj_active"))
+        self.method_def = PyMethodDef(name.encode(), self.entry_address, METH_FASTCALL, None)
+        self.builtin = _new_cfunction(ctypes.addressof(self.method_def), fallback, None)
+        self.stub: Any = None
+        self.signature = ""
+        self._final_calls = 0
+
+    def _lap(self, stage: str, start: float) -> None:
+        self.stages_ms[stage] = (time.perf_counter() - start) * 1e3
+
+    def calls(self) -> int:
+        return self._final_calls if self.closed else self._calls.value
+
+    def active(self) -> int:
+        return 0 if self.closed else self._active.value
+
+    def asm(self) -> str:
+        module = llvm.parse_assembly(self.ir_after)
+        return target_machine(self.tier).emit_assembly(module)
+
+    def close(self) -> None:
+        """Free the machine code; the builtin keeps working by running the call on tier 0."""
+        if self.closed:
+            return
+        self._final_calls = self._calls.value
+        self.method_def.ml_meth = dead_entry_address()
+        self.closed = True
+        self.engine.close()
+        self.engine = None
+        self.keepalive = []
+
+
+_dead_engine: Any = None
+
+
+def dead_entry_address() -> int:
+    """A permanent `PyObject* f(self, args, n) { return PyObject_Vectorcall(self, args, n, NULL); }`."""
+    global _dead_engine
+    if _dead_engine is None:
+        initialise()
+        text = """
+declare i8* @PyObject_Vectorcall(i8*, i8**, i64, i8*)
+define i8* @tj_dead(i8* %self, i8** %args, i64 %n) {
+  %r = call i8* @PyObject_Vectorcall(i8* %self, i8** %args, i64 %n, i8* null)
+  ret i8* %r
+}
+"""
+        module = llvm.parse_assembly(text)
+        _dead_engine = llvm.create_mcjit_compiler(module, target_machine(1))
+        _dead_engine.finalize_object()
+    return _dead_engine.get_function_address("tj_dead")

@@ -1,0 +1,499 @@
+"""Type inference: the function's AST plus the argument types seen at tier 0 -> a typed function.
+
+Owns the type lattice (int, float, bool, None, list[T], object) and the typing of every expression and
+local. Where two types meet (a local that is sometimes int, sometimes float) the result is `object`:
+boxed and run through the C-API, so exact, just slower. Globals are resolved now and guarded at entry.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from .frontend import Unsupported
+
+INT, FLOAT, BOOL, NONE, OBJ, BOTTOM = "int", "float", "bool", "None", "object", "bottom"
+LIST_INT, LIST_FLOAT, LIST_OBJ = "list[int]", "list[float]", "list[object]"
+NUMERIC = (INT, FLOAT, BOOL)
+
+
+def is_list(t: str) -> bool:
+    return t.startswith("list[")
+
+
+def elem(t: str) -> str:
+    return t[5:-1]
+
+
+def join(a: str, b: str) -> str:
+    if a == b or b == BOTTOM:
+        return a
+    if a == BOTTOM:
+        return b
+    return OBJ
+
+
+def type_of_value(value: Any) -> str:
+    t = type(value)
+    if t is bool:
+        return BOOL
+    if t is int:
+        return INT
+    if t is float:
+        return FLOAT
+    if value is None:
+        return NONE
+    if t is list:
+        kinds = {type(v) for v in value}
+        if kinds == {int}:
+            return LIST_INT
+        if kinds == {float}:
+            return LIST_FLOAT
+        return LIST_OBJ
+    return OBJ
+
+
+# Builtins the compiler knows natively: name -> the object it must still be at call time.
+KNOWN_BUILTINS = {n: getattr(builtins, n) for n in
+                  ("range", "len", "abs", "min", "max", "int", "float", "round", "divmod", "print", "bool")}
+MATH_FLOAT_FNS = {"sqrt", "sin", "cos", "tan", "exp", "log", "fabs", "atan", "asin", "acos", "atan2",
+                  "hypot", "pow", "log10", "log2", "tanh", "sinh", "cosh", "copysign", "fmod", "exp2" }
+MATH_INT_FNS = {"floor", "ceil", "trunc", "gcd", "factorial", "isqrt", "comb"}
+MATH_BOOL_FNS = {"isnan", "isinf", "isfinite"}
+
+
+@dataclass(frozen=True)
+class Global:
+    """A module-level name the compiled code reads; checked at every entry (the guard)."""
+    name: str
+    value: Any
+    kind: str          # "const", "jit", "math", "builtin", "callable", "object"
+    in_builtins: bool
+
+
+@dataclass
+class Typing:
+    """The typed IR of one function specialisation: types of params, locals and expressions."""
+    func: types.FunctionType
+    tree: ast.FunctionDef
+    params: list[str]
+    param_types: tuple[str, ...]
+    locals: dict[str, str] = field(default_factory=dict)
+    exprs: dict[int, str] = field(default_factory=dict)
+    returns: str = BOTTOM
+    globals: dict[str, Global] = field(default_factory=dict)
+    callees: dict[int, "Typing"] = field(default_factory=dict)   # Call node id -> callee typing
+    symbol: str = ""
+    calls_unknown: bool = False
+    recursive: bool = False
+
+    def type(self, node: ast.AST) -> str:
+        return self.exprs[id(node)]
+
+
+class Program:
+    """All specialisations typed for one compile unit (the entry function and its JIT'd callees)."""
+
+    def __init__(self, is_jit: Any) -> None:
+        self.is_jit = is_jit                  # callable: function object -> its AST or None
+        self.typings: dict[tuple[int, tuple[str, ...]], Typing] = {}
+        self._active: list[Typing] = []
+        self.changed = False
+
+    def typing(self, func: types.FunctionType, tree: ast.FunctionDef, arg_types: tuple[str, ...]) -> Typing:
+        key = (id(func), arg_types)
+        typing = self.typings.get(key)
+        if typing is not None:
+            if typing in self._active:
+                for t in self._active[self._active.index(typing):]:
+                    t.recursive = True
+            return typing
+        params = [a.arg for a in tree.args.posonlyargs + tree.args.args]
+        if len(params) != len(arg_types):
+            raise Unsupported(f"call of {tree.name} with {len(arg_types)} arguments (it takes {len(params)})")
+        typing = Typing(func, tree, params, arg_types, symbol=f"{tree.name}_{len(self.typings)}")
+        self.typings[key] = typing
+        self._active.append(typing)
+        try:
+            for _ in range(20):          # fixpoint over locals and (recursive) return types
+                before = (dict(typing.locals), typing.returns)
+                FunctionTyper(self, typing).run()
+                if (dict(typing.locals), typing.returns) == before:
+                    break
+            else:
+                raise Unsupported(f"types of {tree.name} did not settle")
+        finally:
+            self._active.pop()
+        return typing
+
+
+class FunctionTyper(ast.NodeVisitor):
+    def __init__(self, program: Program, typing: Typing) -> None:
+        self.p = program
+        self.t = typing
+        self.lines = 0
+
+    def run(self) -> None:
+        t = self.t
+        for name, ty in zip(t.params, t.param_types):
+            t.locals[name] = join(t.locals.get(name, BOTTOM), ty)
+        assigned = {n.id for n in ast.walk(t.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        for name in assigned:
+            t.locals.setdefault(name, BOTTOM)
+        self.block(t.tree.body)
+        if not always_returns(t.tree.body):
+            t.returns = join(t.returns, NONE)
+
+    # ----------------------------------------------------------------- statements
+    def block(self, stmts: list[ast.stmt]) -> None:
+        for s in stmts:
+            self.stmt(s)
+
+    def stmt(self, s: ast.stmt) -> None:
+        t = self.t
+        if isinstance(s, ast.Return):
+            t.returns = join(t.returns, self.expr(s.value) if s.value is not None else NONE)
+        elif isinstance(s, ast.Assign):
+            value = self.expr(s.value)
+            for target in s.targets:
+                self.assign(target, value, s.value)
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is None:
+                raise Unsupported(f"annotation without a value at line {s.lineno} is not compiled")
+            self.assign(s.target, self.expr(s.value), s.value)
+        elif isinstance(s, ast.AugAssign):
+            if isinstance(s.target, ast.Name):
+                cur = t.locals.get(s.target.id, BOTTOM)
+                if cur == BOTTOM:
+                    raise Unsupported(f"'{s.target.id}' is read before it is assigned at line {s.lineno}")
+                self.assign(s.target, self.binop(s.op, cur, self.expr(s.value), s), None)
+            elif isinstance(s.target, ast.Subscript):
+                cont = self.expr(s.target.value)
+                self.expr(s.target.slice)
+                cur = elem(cont) if is_list(cont) else OBJ
+                self.store_item(cont, self.binop(s.op, cur, self.expr(s.value), s), s)
+                t.exprs[id(s.target)] = cur
+            else:
+                raise Unsupported(f"augmented assignment to {type(s.target).__name__} at line {s.lineno}")
+        elif isinstance(s, ast.For):
+            self.for_loop(s)
+        elif isinstance(s, ast.While):
+            self.truth(s.test)
+            self.block(s.body)
+            self.block(s.orelse)
+        elif isinstance(s, ast.If):
+            self.truth(s.test)
+            self.block(s.body)
+            self.block(s.orelse)
+        elif isinstance(s, ast.Expr):
+            self.expr(s.value)
+        elif isinstance(s, (ast.Pass, ast.Break, ast.Continue)):
+            pass
+        else:
+            raise Unsupported(f"{type(s).__name__} at line {s.lineno} is not compiled")
+
+    def for_loop(self, s: ast.For) -> None:
+        it = s.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+                and self.resolve("range", it) is not None:
+            if not 1 <= len(it.args) <= 3:
+                raise Unsupported(f"range() with {len(it.args)} arguments at line {s.lineno}")
+            for a in it.args:
+                if self.expr(a) not in (INT, BOOL):
+                    raise Unsupported(f"range() of a non-int at line {s.lineno} is not compiled")
+            self.t.exprs[id(it)] = "range"
+            item = INT
+        else:
+            cont = self.expr(it)
+            if not is_list(cont):
+                raise Unsupported(f"'for' over {cont} at line {s.lineno} is not compiled (only range and lists)")
+            item = elem(cont)
+        if not isinstance(s.target, ast.Name):
+            raise Unsupported(f"'for' target at line {s.lineno} must be a plain name")
+        self.assign(s.target, item, None)
+        self.block(s.body)
+        self.block(s.orelse)
+
+    def assign(self, target: ast.expr, value: str, value_node: ast.expr | None) -> None:
+        t = self.t
+        if isinstance(target, ast.Name):
+            t.locals[target.id] = join(t.locals.get(target.id, BOTTOM), value)
+            t.exprs[id(target)] = value
+        elif isinstance(target, ast.Tuple):
+            if isinstance(value_node, ast.Tuple) and len(value_node.elts) == len(target.elts):
+                for sub, node in zip(target.elts, value_node.elts):
+                    self.assign(sub, t.type(node), node)
+            elif value == OBJ:
+                for sub in target.elts:
+                    self.assign(sub, OBJ, None)
+            else:
+                raise Unsupported(f"unpacking a {value} at line {target.lineno} is not compiled")
+        elif isinstance(target, ast.Subscript):
+            cont = self.expr(target.value)
+            self.expr(target.slice)
+            self.store_item(cont, value, target)
+        else:
+            raise Unsupported(f"assignment to {type(target).__name__} at line {target.lineno} is not compiled")
+
+    def store_item(self, cont: str, value: str, node: ast.AST) -> None:
+        if is_list(cont) and elem(cont) not in (OBJ, value):
+            # Widening the list's element type would change what other readers see: not compiled.
+            raise Unsupported(f"storing a {value} into a {cont} at line {node.lineno} is not compiled")
+        if not is_list(cont) and cont != OBJ:
+            raise Unsupported(f"item assignment on {cont} at line {node.lineno} is not compiled")
+
+    def truth(self, node: ast.expr) -> str:
+        return self.expr(node)
+
+    # ----------------------------------------------------------------- expressions
+    def expr(self, node: ast.expr) -> str:
+        ty = self._expr(node)
+        self.t.exprs[id(node)] = ty
+        return ty
+
+    def _expr(self, node: ast.expr) -> str:
+        t = self.t
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, (bool, int, float)) or v is None or isinstance(v, str):
+                return type_of_value(v) if not isinstance(v, str) else OBJ
+            raise Unsupported(f"constant {v!r} at line {node.lineno} is not compiled")
+        if isinstance(node, ast.Name):
+            if node.id in t.locals:
+                ty = t.locals[node.id]
+                return ty if ty != BOTTOM else BOTTOM
+            g = self.resolve(node.id, node)
+            if g is None:
+                raise Unsupported(f"name '{node.id}' at line {node.lineno} is not defined")
+            if g.kind == "const":
+                return type_of_value(g.value)
+            if g.kind in ("object", "callable", "builtin", "jit"):
+                return OBJ
+            raise Unsupported(f"'{node.id}' used as a value at line {node.lineno} is not compiled")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node.op, self.expr(node.left), self.expr(node.right), node)
+        if isinstance(node, ast.UnaryOp):
+            v = self.expr(node.operand)
+            if isinstance(node.op, ast.Not):
+                return BOOL
+            if v == OBJ:
+                return OBJ
+            if isinstance(node.op, ast.Invert):
+                if v in (INT, BOOL):
+                    return INT
+                raise Unsupported(f"'~' on {v} at line {node.lineno}")
+            if v == BOOL:
+                return INT
+            if v in (INT, FLOAT):
+                return v
+            raise Unsupported(f"unary operator on {v} at line {node.lineno} is not compiled")
+        if isinstance(node, ast.BoolOp):
+            result = BOTTOM
+            for v in node.values:
+                result = join(result, self.expr(v))
+            return result
+        if isinstance(node, ast.Compare):
+            tys = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+            for op, c in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.Is, ast.IsNot)):
+                    if not (isinstance(c, ast.Constant) and c.value is None):
+                        raise Unsupported(f"'is' with something other than None at line {node.lineno}")
+                elif isinstance(op, (ast.In, ast.NotIn)):
+                    raise Unsupported(f"'in' at line {node.lineno} is not compiled")
+            if OBJ in tys or any(is_list(x) for x in tys) or NONE in tys:
+                if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                    return BOOL
+                return OBJ
+            return BOOL
+        if isinstance(node, ast.IfExp):
+            self.truth(node.test)
+            return join(self.expr(node.body), self.expr(node.orelse))
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id not in t.locals:
+                g = self.resolve(node.value.id, node)
+                if g is not None and g.kind == "math":
+                    attr = getattr(math, node.attr, None)
+                    if isinstance(attr, float):
+                        return FLOAT
+            raise Unsupported(f"attribute '{node.attr}' at line {node.lineno} is not compiled")
+        if isinstance(node, ast.Subscript):
+            cont = self.expr(node.value)
+            idx = self.expr(node.slice)
+            if is_list(cont) and idx in (INT, BOOL):
+                return elem(cont)
+            if cont == OBJ or idx == OBJ or is_list(cont):
+                return OBJ
+            raise Unsupported(f"indexing a {cont} at line {node.lineno} is not compiled")
+        if isinstance(node, ast.List):
+            result = BOTTOM
+            for e in node.elts:
+                result = join(result, self.expr(e))
+            return {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(result, LIST_OBJ) if result != BOTTOM else LIST_OBJ
+        if isinstance(node, ast.Tuple):
+            for e in node.elts:
+                self.expr(e)
+            return OBJ
+        raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
+
+    def binop(self, op: ast.operator, a: str, b: str, node: ast.AST) -> str:
+        if a == BOTTOM or b == BOTTOM:
+            return BOTTOM
+        if OBJ in (a, b):
+            return OBJ
+        if is_list(a) or is_list(b):
+            if isinstance(op, ast.Mult) and is_list(a) and b in (INT, BOOL):
+                return a
+            if isinstance(op, ast.Add) and a == b:
+                return a
+            raise Unsupported(f"{type(op).__name__} on lists at line {node.lineno} is not compiled")
+        if NONE in (a, b):
+            raise Unsupported(f"arithmetic on None at line {node.lineno} is not compiled")
+        if isinstance(op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
+            if a == b == BOOL:
+                return BOOL
+            if a in (INT, BOOL) and b in (INT, BOOL):
+                return INT
+            raise Unsupported(f"bitwise operator on float at line {node.lineno}")
+        if isinstance(op, (ast.LShift, ast.RShift)):
+            if a in (INT, BOOL) and b in (INT, BOOL):
+                return INT
+            raise Unsupported(f"shift of a float at line {node.lineno}")
+        if isinstance(op, ast.MatMult):
+            raise Unsupported(f"'@' at line {node.lineno} is not compiled")
+        if isinstance(op, ast.Div):
+            return FLOAT
+        if isinstance(op, ast.Pow):
+            right = getattr(node, "right", None)
+            const = right.value if isinstance(right, ast.Constant) and type(right.value) is int else None
+            if a in (INT, BOOL) and b in (INT, BOOL):
+                return INT if const is not None and const >= 0 else OBJ   # 2 ** -1 is a float
+            if b in (INT, BOOL) and const is not None:
+                return FLOAT
+            return OBJ    # (-8.0) ** (1/3) is a complex number
+        if FLOAT in (a, b):
+            return FLOAT
+        return INT
+
+    def call(self, node: ast.Call) -> str:
+        t = self.t
+        args = [self.expr(a) for a in node.args]
+        f = node.func
+        if isinstance(f, ast.Attribute):
+            if isinstance(f.value, ast.Name) and f.value.id in t.locals:
+                cont = t.locals[f.value.id]
+                if f.attr == "append" and len(args) == 1:
+                    self.expr(f.value)
+                    if is_list(cont):
+                        self.store_item(cont, args[0], node)
+                        return NONE
+                    if cont == BOTTOM:
+                        return NONE
+                raise Unsupported(f"method '{f.attr}' at line {node.lineno} is not compiled")
+            if isinstance(f.value, ast.Name):
+                g = self.resolve(f.value.id, node)
+                if g is not None and g.kind == "math":
+                    if any(a not in NUMERIC for a in args):
+                        return OBJ
+                    if f.attr in MATH_FLOAT_FNS:
+                        return FLOAT
+                    if f.attr in MATH_INT_FNS:
+                        return INT
+                    if f.attr in MATH_BOOL_FNS:
+                        return BOOL
+                    raise Unsupported(f"math.{f.attr} at line {node.lineno} is not compiled")
+            raise Unsupported(f"call of an attribute at line {node.lineno} is not compiled")
+        if not isinstance(f, ast.Name) or f.id in t.locals:
+            raise Unsupported(f"call of a computed value at line {node.lineno} is not compiled")
+        g = self.resolve(f.id, node)
+        if g is None:
+            raise Unsupported(f"name '{f.id}' at line {node.lineno} is not defined")
+        if g.kind == "jit":
+            if BOTTOM in args:
+                return BOTTOM
+            callee_tree = self.p.is_jit(g.value)
+            callee = self.p.typing(g.value, callee_tree, tuple(args))
+            t.callees[id(node)] = callee
+            return callee.returns
+        if g.kind == "builtin":
+            return self.builtin(f.id, args, node)
+        t.calls_unknown = True
+        return OBJ
+
+    def builtin(self, name: str, args: list[str], node: ast.Call) -> str:
+        n = len(args)
+        if BOTTOM in args:
+            return BOTTOM
+        if name == "print":
+            return NONE
+        if name == "len" and n == 1:
+            return INT if is_list(args[0]) or args[0] == OBJ else _bad(name, args, node)
+        if OBJ in args or any(is_list(a) for a in args):
+            return OBJ
+        if name == "abs" and n == 1:
+            return INT if args[0] in (INT, BOOL) else FLOAT
+        if name in ("min", "max") and n >= 2:
+            first = INT if args[0] == BOOL else args[0]
+            return first if all((INT if a == BOOL else a) == first for a in args) else OBJ
+        if name == "int" and n == 1:
+            return INT
+        if name == "float" and n == 1:
+            return FLOAT
+        if name == "bool" and n == 1:
+            return BOOL
+        if name == "round" and n == 1:
+            return INT
+        if name == "round" and n == 2:
+            return FLOAT if args[0] == FLOAT else INT
+        if name == "divmod" and n == 2:
+            return OBJ
+        return _bad(name, args, node)
+
+    def resolve(self, name: str, node: ast.AST) -> Global | None:
+        t = self.t
+        if name in t.globals:
+            return t.globals[name]
+        gl = t.func.__globals__
+        if name in gl:
+            value, in_builtins = gl[name], False
+        else:
+            bdict = gl.get("__builtins__", builtins)
+            bdict = bdict.__dict__ if isinstance(bdict, types.ModuleType) else bdict
+            if name not in bdict:
+                return None
+            value, in_builtins = bdict[name], True
+        if value is math:
+            kind = "math"
+        elif in_builtins and KNOWN_BUILTINS.get(name) is value:
+            kind = "builtin"
+        elif isinstance(value, types.FunctionType) and self.p.is_jit(value) is not None:
+            kind = "jit"
+        elif type(value) in (int, float, bool) or value is None:
+            kind = "const"
+        elif callable(value):
+            kind = "callable"
+        else:
+            kind = "object"
+        g = Global(name, value, kind, in_builtins)
+        t.globals[name] = g
+        return g
+
+
+def _bad(name: str, args: list[str], node: ast.AST) -> str:
+    raise Unsupported(f"{name}() of ({', '.join(args)}) at line {node.lineno} is not compiled")
+
+
+def always_returns(stmts: list[ast.stmt]) -> bool:
+    for s in stmts:
+        if isinstance(s, ast.Return):
+            return True
+        if isinstance(s, ast.If) and always_returns(s.body) and always_returns(s.orelse):
+            return True
+        if isinstance(s, ast.While) and isinstance(s.test, ast.Constant) and s.test.value is True \
+                and not any(isinstance(n, ast.Break) for n in ast.walk(s)):
+            return True
+    return False

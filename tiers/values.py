@@ -1,0 +1,465 @@
+"""How typed values live in LLVM, and the operations on them with CPython's exact semantics.
+
+Owns the representation (int = i128 plus a boxed PyLong when it outgrows i128; float = double;
+bool = i1; object and lists = owned PyObject*), boxing/unboxing, refcounting and the arithmetic
+whose fast paths are native and whose slow paths call the CPython operation itself.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+from dataclasses import dataclass
+
+from llvmlite import ir
+
+from . import capi
+from .capi import F64, I1, I32, I64, I128, PTR
+from .frontend import Unsupported
+from .typer import BOOL, FLOAT, INT, NONE, OBJ, is_list
+
+I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+@dataclass
+class V:
+    """A value during code generation. Pointers held by a V are owned references."""
+    ty: str
+    a: ir.Value | None = None     # i128 / double / i1 / PyObject*
+    big: ir.Value | None = None   # ints only: a PyLong when the value does not fit in i128, else null
+
+
+def parts(ty: str) -> list[ir.Type]:
+    if ty == INT:
+        return [I128, PTR]
+    if ty == FLOAT:
+        return [F64]
+    if ty == BOOL:
+        return [I1]
+    if ty == NONE:
+        return []
+    return [PTR]
+
+
+def pack(ty: str, values: list[ir.Value]) -> V:
+    if ty == INT:
+        return V(ty, values[0], values[1])
+    return V(ty, values[0] if values else None)
+
+
+def unpack(v: V) -> list[ir.Value]:
+    if v.ty == INT:
+        return [v.a, v.big]
+    return [] if v.ty == NONE else [v.a]
+
+
+NULL = ir.Constant(PTR, None)
+
+_PY_NUMBER = {ast.Add: "PyNumber_Add", ast.Sub: "PyNumber_Subtract", ast.Mult: "PyNumber_Multiply",
+              ast.Div: "PyNumber_TrueDivide", ast.FloorDiv: "PyNumber_FloorDivide",
+              ast.Mod: "PyNumber_Remainder", ast.LShift: "PyNumber_Lshift", ast.RShift: "PyNumber_Rshift",
+              ast.BitAnd: "PyNumber_And", ast.BitOr: "PyNumber_Or", ast.BitXor: "PyNumber_Xor"}
+_CMP_OP = {ast.Lt: capi.Py_LT, ast.LtE: capi.Py_LE, ast.Eq: capi.Py_EQ, ast.NotEq: capi.Py_NE,
+           ast.Gt: capi.Py_GT, ast.GtE: capi.Py_GE}
+_ICMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">", ast.GtE: ">="}
+_FCMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: ">="}
+
+
+class Ops:
+    """Value operations, emitted through a builder; `fail()` jumps to the function's error exit."""
+
+    def __init__(self, gen) -> None:
+        self.gen = gen     # the FunctionGen: gives builder, capi(), const_obj(), fail()
+
+    @property
+    def b(self) -> ir.IRBuilder:
+        return self.gen.builder
+
+    def call(self, name: str, *args: ir.Value) -> ir.Value:
+        return self.b.call(self.gen.capi(name), list(args))
+
+    # ----------------------------------------------------------------- refcounts
+    def xincref(self, p: ir.Value) -> None:
+        self.b.call(self.gen.helper("xincref"), [p])
+
+    def xdecref(self, p: ir.Value) -> None:
+        self.b.call(self.gen.helper("xdecref"), [p])
+
+    def release(self, v: V) -> None:
+        if v.ty == INT:
+            self.xdecref(v.big)
+        elif v.ty not in (FLOAT, BOOL, NONE):
+            self.xdecref(v.a)
+
+    def dup(self, v: V) -> V:
+        if v.ty == INT:
+            self.xincref(v.big)
+        elif v.ty not in (FLOAT, BOOL, NONE):
+            self.xincref(v.a)
+        return v
+
+    def check_null(self, p: ir.Value, line: int) -> ir.Value:
+        with self.b.if_then(self.b.icmp_unsigned("==", p, NULL), likely=False):
+            self.gen.fail(line)
+        return p
+
+    # ----------------------------------------------------------------- constants
+    def const(self, value: object, line: int) -> V:
+        if type(value) is bool:
+            return V(BOOL, ir.Constant(I1, int(value)))
+        if type(value) is int:
+            if -(1 << 127) <= value < (1 << 127):
+                return V(INT, ir.Constant(I128, value), NULL)
+            return V(INT, ir.Constant(I128, 0), self.new_ref(value))
+        if type(value) is float:
+            return V(FLOAT, ir.Constant(F64, value))
+        if value is None:
+            return V(NONE)
+        return V(OBJ, self.new_ref(value))
+
+    def new_ref(self, obj: object) -> ir.Value:
+        p = self.gen.const_obj(obj)
+        self.xincref(p)
+        return p
+
+    # ----------------------------------------------------------------- boxing
+    def box(self, v: V, line: int) -> ir.Value:
+        """An owned PyObject* for v (consumes v)."""
+        b = self.b
+        if v.ty == INT:
+            fn = self.gen.helper("box_int")
+            return self.check_null(b.call(fn, [v.a, v.big]), line)
+        if v.ty == FLOAT:
+            return self.check_null(self.call("PyFloat_FromDouble", v.a), line)
+        if v.ty == BOOL:
+            p = b.select(v.a, self.gen.const_obj(True), self.gen.const_obj(False))
+            self.xincref(p)
+            return p
+        if v.ty == NONE:
+            return self.new_ref(None)
+        return v.a
+
+    def unbox_int(self, obj: ir.Value) -> V:
+        """An owned PyLong -> int value (keeps the object when it does not fit in 64 bits)."""
+        b = self.b
+        ovf = self.gen.entry_alloca(I32)
+        b.store(ir.Constant(I32, 0), ovf)
+        small = self.call("PyLong_AsLongLongAndOverflow", obj, ovf)
+        fits = b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0))
+        with b.if_then(fits):
+            self.xdecref(obj)
+        return V(INT, b.select(fits, b.sext(small, I128), ir.Constant(I128, 0)), b.select(fits, NULL, obj))
+
+    def from_object(self, obj: ir.Value, ty: str, line: int) -> V:
+        """An owned object of a known Python type -> a typed value (consumes obj)."""
+        if ty == INT:
+            return self.unbox_int(obj)
+        if ty == FLOAT:
+            d = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
+                                           F64.as_pointer()))
+            self.xdecref(obj)
+            return V(FLOAT, d)
+        if ty == BOOL:
+            v = self.b.icmp_unsigned("==", obj, self.gen.const_obj(True))
+            self.xdecref(obj)
+            return V(BOOL, v)
+        if ty == NONE:
+            self.xdecref(obj)
+            return V(NONE)
+        return V(ty, obj)
+
+    def coerce(self, v: V, ty: str, line: int) -> V:
+        if v.ty == ty:
+            return v
+        if ty == OBJ or (is_list(ty) and v.ty == OBJ):
+            return V(ty, self.box(v, line))
+        if ty == FLOAT and v.ty in (INT, BOOL):
+            return self.to_float(v, line)
+        if ty == INT and v.ty == BOOL:
+            return V(INT, self.b.zext(v.a, I128), NULL)
+        raise Unsupported(f"internal: cannot use a {v.ty} as a {ty} at line {line}")
+
+    # ----------------------------------------------------------------- generic slow paths
+    def slow_binop(self, op: type, x: V, y: V, result_ty: str, line: int) -> V:
+        xo, yo = self.box(x, line), self.box(y, line)
+        if op is ast.Pow:
+            r = self.call("PyNumber_Power", xo, yo, self.gen.const_obj(None))
+        else:
+            r = self.call(_PY_NUMBER[op], xo, yo)
+        self.xdecref(xo)
+        self.xdecref(yo)
+        self.check_null(r, line)
+        return self.from_object(r, result_ty, line)
+
+    def to_float(self, v: V, line: int) -> V:
+        b = self.b
+        if v.ty == FLOAT:
+            return v
+        if v.ty == BOOL:
+            return V(FLOAT, b.uitofp(v.a, F64))
+        # int: exact when it fits in 64 bits; otherwise PyLong_AsDouble (raises OverflowError as CPython)
+        fast = self.int_fits64(v)
+        res = self.gen.entry_alloca(F64)
+        with b.if_else(fast, likely=True) as (then, other):
+            with then:
+                b.store(b.sitofp(b.trunc(v.a, I64), F64), res)
+            with other:
+                obj = self.box(V(INT, v.a, v.big), line)
+                d = self.call("PyLong_AsDouble", obj)
+                self.xdecref(obj)
+                with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):
+                    with b.if_then(b.icmp_unsigned("!=", self.call("PyErr_Occurred"), NULL)):
+                        self.gen.fail(line)
+                b.store(d, res)
+        return V(FLOAT, b.load(res))
+
+    def int_fits64(self, v: V) -> ir.Value:
+        b = self.b
+        small = b.icmp_unsigned("==", v.big, NULL)
+        lo = b.trunc(v.a, I64)
+        return b.and_(small, b.icmp_signed("==", b.sext(lo, I128), v.a))
+
+    def is_small(self, *vs: V) -> ir.Value:
+        b = self.b
+        cond = ir.Constant(I1, 1)
+        for v in vs:
+            cond = b.and_(cond, b.icmp_unsigned("==", v.big, NULL))
+        return cond
+
+    # ----------------------------------------------------------------- arithmetic
+    def binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int) -> V:
+        opt = type(op)
+        if result_ty == OBJ or is_list(result_ty) or OBJ in (x.ty, y.ty):
+            return V(result_ty, self.box(self.slow_binop(opt, x, y, OBJ, line), line)) \
+                if result_ty != OBJ else self.slow_binop(opt, x, y, OBJ, line)
+        if result_ty == BOOL:      # & | ^ on two bools
+            fn = {ast.BitAnd: self.b.and_, ast.BitOr: self.b.or_, ast.BitXor: self.b.xor}[opt]
+            return V(BOOL, fn(x.a, y.a))
+        if result_ty == FLOAT:
+            return self.float_binop(opt, self.to_float(x, line), self.to_float(y, line), x, y, line)
+        x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
+        return self.int_binop(opt, x, y, op, line)
+
+    def float_binop(self, opt: type, x: V, y: V, ox: V, oy: V, line: int) -> V:
+        b = self.b
+        if opt is ast.Add:
+            return V(FLOAT, b.fadd(x.a, y.a))
+        if opt is ast.Sub:
+            return V(FLOAT, b.fsub(x.a, y.a))
+        if opt is ast.Mult:
+            return V(FLOAT, b.fmul(x.a, y.a))
+        if opt is ast.Pow and isinstance(getattr(self.gen.current, "right", None), ast.Constant) \
+                and self.gen.current.right.value == 2:
+            return V(FLOAT, b.fmul(x.a, x.a))
+        if opt is ast.Div:
+            res = self.gen.entry_alloca(F64)
+            zero = b.fcmp_ordered("==", y.a, ir.Constant(F64, 0.0))
+            with b.if_else(zero, likely=False) as (then, other):
+                with then:   # CPython raises ZeroDivisionError with its own message
+                    b.store(self.slow_binop(ast.Div, x, y, FLOAT, line).a, res)
+                with other:
+                    b.store(b.fdiv(x.a, y.a), res)
+            return V(FLOAT, b.load(res))
+        # // % ** on floats: CPython's own operation (exact floor rules, errors, special values).
+        return self.slow_binop(opt, x, y, FLOAT, line)
+
+    def int_binop(self, opt: type, x: V, y: V, op: ast.operator, line: int) -> V:
+        b = self.b
+        lo = self.gen.entry_alloca(I128)
+        big = self.gen.entry_alloca(PTR)
+        fast_ok = self.gen.entry_alloca(I1)
+        b.store(ir.Constant(I1, 0), fast_ok)
+        small = self.is_small(x, y)
+        with b.if_then(small, likely=True):
+            r, ok = self.int_fast(opt, x, y)
+            if r is not None:
+                b.store(r, lo)
+                b.store(ok, fast_ok)
+        with b.if_else(b.load(fast_ok), likely=True) as (then, other):
+            with then:
+                b.store(NULL, big)
+            with other:
+                xs, ys = self.dup(V(INT, x.a, x.big)), self.dup(V(INT, y.a, y.big))
+                r = self.slow_binop(opt, xs, ys, INT, line)
+                b.store(r.a, lo)
+                b.store(r.big, big)
+        self.release(x)
+        self.release(y)
+        return V(INT, b.load(lo), b.load(big))
+
+    def int_fast(self, opt: type, x: V, y: V) -> tuple[ir.Value | None, ir.Value]:
+        """The native result of a small-int operation and whether it is valid (else: slow path)."""
+        b = self.b
+        one = ir.Constant(I1, 1)
+        if opt in (ast.Add, ast.Sub):
+            name = "llvm.sadd.with.overflow.i128" if opt is ast.Add else "llvm.ssub.with.overflow.i128"
+            pair = b.call(self.gen.intrinsic(name), [x.a, y.a])
+            return b.extract_value(pair, 0), b.not_(b.extract_value(pair, 1))
+        fits = b.and_(self.int_fits64(x), self.int_fits64(y))
+        xl, yl = b.trunc(x.a, I64), b.trunc(y.a, I64)
+        if opt is ast.Mult:
+            return b.mul(b.sext(xl, I128), b.sext(yl, I128)), fits
+        if opt is ast.Pow:
+            right = getattr(self.gen.current, "right", None)
+            if isinstance(right, ast.Constant) and right.value == 2:
+                return b.mul(b.sext(xl, I128), b.sext(xl, I128)), self.int_fits64(x)
+            return None, one
+        if opt in (ast.FloorDiv, ast.Mod):
+            ok = b.and_(fits, b.icmp_signed("!=", yl, ir.Constant(I64, 0)))
+            ok = b.and_(ok, b.not_(b.and_(b.icmp_signed("==", xl, ir.Constant(I64, I64_MIN)),
+                                          b.icmp_signed("==", yl, ir.Constant(I64, -1)))))
+            ysafe = b.select(ok, yl, ir.Constant(I64, 1))
+            q = b.sdiv(xl, ysafe)
+            r = b.srem(xl, ysafe)
+            # floor semantics: adjust when the remainder's sign differs from the divisor's
+            adjust = b.and_(b.icmp_signed("!=", r, ir.Constant(I64, 0)),
+                            b.icmp_signed("<", b.xor(r, ysafe), ir.Constant(I64, 0)))
+            if opt is ast.FloorDiv:
+                res = b.select(adjust, b.sub(q, ir.Constant(I64, 1)), q)
+            else:
+                res = b.select(adjust, b.add(r, ysafe), r)
+            return b.sext(res, I128), ok
+        if opt in (ast.BitAnd, ast.BitOr, ast.BitXor):
+            fn = {ast.BitAnd: b.and_, ast.BitOr: b.or_, ast.BitXor: b.xor}[opt]
+            return fn(x.a, y.a), one
+        if opt is ast.LShift:
+            ok = b.and_(fits, b.and_(b.icmp_signed(">=", yl, ir.Constant(I64, 0)),
+                                     b.icmp_signed("<", yl, ir.Constant(I64, 64))))
+            return b.shl(b.sext(xl, I128), b.zext(b.and_(yl, ir.Constant(I64, 63)), I128)), ok
+        if opt is ast.RShift:
+            ok = b.and_(self.int_fits64(y), b.icmp_signed(">=", yl, ir.Constant(I64, 0)))
+            sh = b.select(b.icmp_signed(">", yl, ir.Constant(I64, 127)), ir.Constant(I64, 127), yl)
+            return b.ashr(x.a, b.zext(sh, I128)), ok
+        return None, one
+
+    def unary(self, op: ast.unaryop, v: V, result_ty: str, line: int) -> V:
+        b = self.b
+        if isinstance(op, ast.Not):
+            return V(BOOL, b.not_(self.truth(v, line)))
+        if isinstance(op, ast.UAdd):
+            return self.coerce(v, result_ty, line) if v.ty != OBJ else self._slow_unary("PyNumber_Positive", v, line)
+        if v.ty == OBJ:
+            name = "PyNumber_Negative" if isinstance(op, ast.USub) else "PyNumber_Invert"
+            return self._slow_unary(name, v, line)
+        if v.ty == FLOAT:
+            return V(FLOAT, b.fneg(v.a))
+        v = self.coerce(v, INT, line)
+        if isinstance(op, ast.Invert):
+            return self.int_binop(ast.BitXor, v, V(INT, ir.Constant(I128, -1), NULL), op, line)
+        return self.int_binop(ast.Sub, V(INT, ir.Constant(I128, 0), NULL), v, op, line)
+
+    def _slow_unary(self, name: str, v: V, line: int) -> V:
+        o = self.box(v, line)
+        r = self.check_null(self.call(name, o), line)
+        self.xdecref(o)
+        return V(OBJ, r)
+
+    # ----------------------------------------------------------------- truth and comparison
+    def truth(self, v: V, line: int) -> ir.Value:
+        """i1 truth value (consumes v)."""
+        b = self.b
+        if v.ty == BOOL:
+            return v.a
+        if v.ty == NONE:
+            return ir.Constant(I1, 0)
+        if v.ty == FLOAT:
+            return b.fcmp_unordered("!=", v.a, ir.Constant(F64, 0.0))
+        if v.ty == INT:
+            t = b.or_(b.icmp_unsigned("!=", v.big, NULL), b.icmp_signed("!=", v.a, ir.Constant(I128, 0)))
+            self.release(v)
+            return t
+        r = self.call("PyObject_IsTrue", v.a)
+        self.xdecref(v.a)
+        with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+            self.gen.fail(line)
+        return b.icmp_signed(">", r, ir.Constant(I32, 0))
+
+    def compare(self, op: ast.cmpop, x: V, y: V, line: int) -> V:
+        """Compare two values (consumes both); BOOL unless an operand is an object (then OBJ)."""
+        b = self.b
+        opt = type(op)
+        if opt in (ast.Is, ast.IsNot):
+            if x.ty == OBJ:
+                same = b.icmp_unsigned("==", x.a, self.gen.const_obj(None))
+                self.release(x)
+            else:
+                same = ir.Constant(I1, int(x.ty == NONE))
+                self.release(x)
+            self.release(y)
+            return V(BOOL, same if opt is ast.Is else b.not_(same))
+        if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or is_list(x.ty) or is_list(y.ty):
+            xo, yo = self.box(x, line), self.box(y, line)
+            r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])), line)
+            self.xdecref(xo)
+            self.xdecref(yo)
+            return V(OBJ, r)
+        if FLOAT in (x.ty, y.ty):
+            if x.ty == FLOAT and y.ty == FLOAT or BOOL in (x.ty, y.ty):
+                xf, yf = self.to_float(x, line), self.to_float(y, line)
+                return V(BOOL, self._fcmp(opt, xf.a, yf.a))
+            return self._mixed_compare(opt, x, y, line)
+        x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
+        res = self.gen.entry_alloca(I1)
+        with b.if_else(self.is_small(x, y), likely=True) as (then, other):
+            with then:
+                b.store(b.icmp_signed(_ICMP[opt], x.a, y.a), res)
+            with other:
+                b.store(self._slow_compare_bool(opt, self.dup(x), self.dup(y), line), res)
+        self.release(x)
+        self.release(y)
+        return V(BOOL, b.load(res))
+
+    def _fcmp(self, opt: type, a: ir.Value, c: ir.Value) -> ir.Value:
+        if opt is ast.NotEq:
+            return self.b.fcmp_unordered("!=", a, c)
+        return self.b.fcmp_ordered(_FCMP[opt], a, c)
+
+    def _mixed_compare(self, opt: type, x: V, y: V, line: int) -> V:
+        """int vs float compares exactly in Python; doubles are exact for |int| <= 2**53."""
+        b = self.b
+        iv = x if x.ty == INT else y
+        exact = b.and_(self.int_fits64(iv), b.icmp_signed("<=", b.call(self.gen.intrinsic("llvm.abs.i128"),
+                       [iv.a, ir.Constant(I1, 0)]), ir.Constant(I128, 1 << 53)))
+        res = self.gen.entry_alloca(I1)
+        with b.if_else(exact, likely=True) as (then, other):
+            with then:
+                xf = x.a if x.ty == FLOAT else b.sitofp(b.trunc(x.a, I64), F64)
+                yf = y.a if y.ty == FLOAT else b.sitofp(b.trunc(y.a, I64), F64)
+                b.store(self._fcmp(opt, xf, yf), res)
+            with other:
+                b.store(self._slow_compare_bool(opt, self.dup(x), self.dup(y), line), res)
+        self.release(x)
+        self.release(y)
+        return V(BOOL, b.load(res))
+
+    def _slow_compare_bool(self, opt: type, x: V, y: V, line: int) -> ir.Value:
+        xo, yo = self.box(x, line), self.box(y, line)
+        r = self.call("PyObject_RichCompareBool", xo, yo, ir.Constant(I32, _CMP_OP[opt]))
+        self.xdecref(xo)
+        self.xdecref(yo)
+        with self.b.if_then(self.b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+            self.gen.fail(line)
+        return self.b.icmp_signed(">", r, ir.Constant(I32, 0))
+
+    # ----------------------------------------------------------------- calls into Python
+    def call_object(self, callable_ptr: ir.Value, args: list[V], result_ty: str, line: int) -> V:
+        b = self.b
+        boxed = [self.box(a, line) for a in args]
+        arr = self.gen.entry_alloca(ir.ArrayType(PTR, max(1, len(boxed))))
+        for i, p in enumerate(boxed):
+            b.store(p, b.gep(arr, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+        argv = b.bitcast(arr, PTR.as_pointer())
+        r = self.call("PyObject_Vectorcall", callable_ptr, argv, ir.Constant(I64, len(boxed)), NULL)
+        for p in boxed:
+            self.xdecref(p)
+        self.check_null(r, line)
+        return self.from_object(r, result_ty, line) if result_ty != OBJ else V(OBJ, r)
+
+    def call_python(self, pyfunc: object, args: list[V], result_ty: str, line: int) -> V:
+        return self.call_object(self.gen.const_obj(pyfunc), args, result_ty, line)
+
+
+BUILTIN_OBJECTS = {"round": builtins.round, "divmod": builtins.divmod, "int": builtins.int,
+                   "float": builtins.float, "abs": builtins.abs, "min": builtins.min, "max": builtins.max,
+                   "print": builtins.print, "len": builtins.len, "bool": builtins.bool, "range": builtins.range}
+MATH = math
