@@ -110,6 +110,8 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
                         b.store(r.a, res[0]); b.store(r.big, res[1])
         ops.release(x)
         return V(INT, b.load(res[0]), b.load(res[1]))
+    if name in ("min", "max") and ty == OBJ:
+        return ops.call_python(getattr(builtins, name), args, ty, line)
     if name in ("min", "max"):
         # Python keeps the first of equal items: max replaces only on '>', min only on '<'.
         op = ast.Gt() if name == "max" else ast.Lt()

@@ -87,6 +87,17 @@ def register_symbols() -> None:
     api = ctypes.pythonapi
     for name in SIGNATURES:
         llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
+    # LLVM may lower 128-bit arithmetic to runtime-library calls; resolve them from libgcc so
+    # such a call can never jump to an unresolved (null) address.
+    try:
+        libgcc = ctypes.CDLL("libgcc_s.so.1")
+    except OSError:
+        libgcc = None
+    for name in ("__floattidf", "__fixdfti", "__divti3", "__modti3", "__udivti3", "__umodti3",
+                 "__multi3", "__mulvti3", "__muloti4"):
+        fn = getattr(libgcc, name, None) if libgcc is not None else None
+        if fn is not None:
+            llvm.add_symbol(name, ctypes.cast(fn, ctypes.c_void_p).value)
     _registered = True
 
 

@@ -191,6 +191,7 @@ class FunctionGen:
                 self.b.unreachable()      # the block after a final `return`: no path reaches it
             else:
                 self.do_return(V(NONE))
+                self.b.unreachable()
         # exits
         self.b.position_at_end(self.alloca_block)
         self.b.branch(body)
@@ -258,10 +259,9 @@ class FunctionGen:
         if isinstance(s, ast.Return):
             self.do_return(self.expr(s.value) if s.value is not None else V(NONE))
         elif isinstance(s, ast.Assign):
-            if len(s.targets) == 1 and isinstance(s.targets[0], ast.Tuple) and isinstance(s.value, ast.Tuple) \
-                    and len(s.targets[0].elts) == len(s.value.elts):
-                values = [self.expr(e) for e in s.value.elts]        # all right-hand sides first
-                for target, v in zip(s.targets[0].elts, values):
+            if len(s.targets) == 1 and _parallel(s.targets[0], s.value):
+                pairs = self.eval_pairs(s.targets[0], s.value)      # all right-hand sides first
+                for target, v in pairs:
                     self.assign(target, v, line)
                 return
             v = self.expr(s.value)
@@ -289,6 +289,15 @@ class FunctionGen:
             self.b.position_at_end(self.fn.append_basic_block("after_continue"))
         else:
             raise Unsupported(f"{type(s).__name__} at line {line} is not compiled")
+
+    def eval_pairs(self, target: ast.expr, node: ast.expr) -> list[tuple[ast.expr, V]]:
+        """`a, (b, c) = x, (y, z)`: evaluate the values left to right without building tuples."""
+        if _parallel(target, node):
+            pairs: list[tuple[ast.expr, V]] = []
+            for t, n in zip(target.elts, node.elts):
+                pairs += self.eval_pairs(t, n)
+            return pairs
+        return [(target, self.expr(node))]
 
     def assign(self, target: ast.expr, v: V, line: int) -> None:
         if isinstance(target, ast.Name):
@@ -442,7 +451,8 @@ class FunctionGen:
         else:
             start, stop = vals[0].a, vals[1].a
             step = vals[2].a if len(vals) == 3 else ir.Constant(I128, 1)
-        bad = b.or_(b.not_(b.and_(small, fits)), b.icmp_signed("==", step, ir.Constant(I128, 0)))
+        del fits   # the counter is 128 bits wide, so any bound below 2**127 runs natively
+        bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
         with b.if_then(bad, likely=False):
             # zero step or bounds past 64 bits: let range() itself raise or (for huge bounds) refuse
             r = self.ops.call_python(range, [self.ops.dup(v) for v in vals], OBJ, line)
@@ -633,12 +643,16 @@ class FunctionGen:
         return V(BOOL, b.load(res))
 
 
+def _parallel(target: ast.expr, value: ast.expr) -> bool:
+    return isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
+
+
 def _raise_recursion() -> None:
     raise RecursionError("maximum recursion depth exceeded")
 
 
 def _huge_range() -> None:
-    raise OverflowError("tierjit: range() bounds past 64 bits are not compiled")
+    raise OverflowError("tierjit: range() bounds past 2**127 are not compiled")
 
 
 def _list_changed() -> None:

@@ -64,6 +64,8 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     def type_of(p: ir.Value) -> ir.Value:
         return b.load(b.bitcast(b.gep(p, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
 
+    # `active` counts frames inside this code (deopt hand-overs too): code is freed only at zero.
+    bump(active, 1)
     # globals first: a rebound name or builtin means this code is stale
     for typing in _all_typings(top):
         gl = typing.func.__globals__
@@ -105,7 +107,6 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
             unboxed.append(arg)
     # run
     n = bump(calls, 1)
-    bump(active, 1)
     with b.if_then(b.icmp_signed("==", n, ir.Constant(I64, tier2_at)), likely=False):
         r = b.call(mod.capi("PyObject_CallNoArgs"), [const(tier2_hook)])
         with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
@@ -158,9 +159,11 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     handler = b.call(mod.capi("PyObject_CallOneArg"), [const(guard_fail), which])
     b.call(mod.helper("xdecref"), [which])
     with b.if_then(b.icmp_unsigned("==", handler, NULL), likely=False):
+        bump(active, -1)
         b.ret(NULL)
     r = b.call(mod.capi("PyObject_Vectorcall"), [handler, args, nargs, NULL])
     b.call(mod.helper("xdecref"), [handler])
+    bump(active, -1)
     b.ret(r)
     return reasons
 

@@ -144,6 +144,7 @@ class FunctionTyper(ast.NodeVisitor):
         for name in assigned:
             t.locals.setdefault(name, BOTTOM)
         self.block(t.tree.body)
+        check_assigned(t.tree.body, set(t.params), set(t.locals))
         if not always_returns(t.tree.body):
             t.returns = join(t.returns, NONE)
 
@@ -497,3 +498,40 @@ def always_returns(stmts: list[ast.stmt]) -> bool:
                 and not any(isinstance(n, ast.Break) for n in ast.walk(s)):
             return True
     return False
+
+
+def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[str]) -> set[str]:
+    """Refuse code that may read a local before it is assigned (CPython raises UnboundLocalError)."""
+    def reads(node: ast.AST) -> None:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in local_names \
+                    and n.id not in assigned:
+                raise Unsupported(f"'{n.id}' may be unassigned when read at line {n.lineno}")
+
+    def targets(node: ast.AST) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+    for s in stmts:
+        if isinstance(s, (ast.Assign, ast.AnnAssign)):
+            if s.value is not None:
+                reads(s.value)
+            for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
+                if not isinstance(t, ast.Name):
+                    reads(t)
+                assigned = assigned | targets(t)
+        elif isinstance(s, ast.AugAssign):
+            reads(s.target if isinstance(s.target, ast.Name) else s.target)
+            reads(s.value)
+        elif isinstance(s, ast.If):
+            reads(s.test)
+            a = check_assigned(s.body, set(assigned), local_names)
+            b = check_assigned(s.orelse, set(assigned), local_names)
+            assigned = assigned | (a & b)
+        elif isinstance(s, (ast.For, ast.While)):
+            reads(s.iter if isinstance(s, ast.For) else s.test)
+            inner = set(assigned) | (targets(s.target) if isinstance(s, ast.For) else set())
+            check_assigned(s.body, inner, local_names)
+            check_assigned(s.orelse, set(assigned), local_names)
+        else:
+            reads(s)
+    return assigned

@@ -235,10 +235,32 @@ class Ops:
         if result_ty == BOOL:      # & | ^ on two bools
             fn = {ast.BitAnd: self.b.and_, ast.BitOr: self.b.or_, ast.BitXor: self.b.xor}[opt]
             return V(BOOL, fn(x.a, y.a))
+        if result_ty == FLOAT and opt is ast.Div and x.ty in (INT, BOOL) and y.ty in (INT, BOOL):
+            return self.int_truediv(self.coerce(x, INT, line), self.coerce(y, INT, line), line)
         if result_ty == FLOAT:
             return self.float_binop(opt, self.to_float(x, line), self.to_float(y, line), x, y, line)
         x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
         return self.int_binop(opt, x, y, op, line)
+
+    def int_truediv(self, x: V, y: V, line: int) -> V:
+        """int / int: doubles are exact below 2**53, so one division rounds correctly; else CPython."""
+        b = self.b
+        lim = ir.Constant(I128, 1 << 53)
+        absf = self.gen.intrinsic("llvm.abs.i128")
+        exact = b.and_(self.is_small(x, y), b.and_(
+            b.icmp_signed("<=", b.call(absf, [x.a, ir.Constant(I1, 0)]), lim),
+            b.icmp_signed("<=", b.call(absf, [y.a, ir.Constant(I1, 0)]), lim)))
+        exact = b.and_(exact, b.icmp_signed("!=", y.a, ir.Constant(I128, 0)))
+        res = self.gen.entry_alloca(F64)
+        with b.if_else(exact, likely=True) as (then, other):
+            with then:
+                b.store(b.fdiv(b.sitofp(b.trunc(x.a, I64), F64), b.sitofp(b.trunc(y.a, I64), F64)), res)
+            with other:
+                b.store(self.slow_binop(ast.Div, self.dup(V(INT, x.a, x.big)), self.dup(V(INT, y.a, y.big)),
+                                        FLOAT, line).a, res)
+        self.release(x)
+        self.release(y)
+        return V(FLOAT, b.load(res))
 
     def float_binop(self, opt: type, x: V, y: V, ox: V, oy: V, line: int) -> V:
         b = self.b
