@@ -100,7 +100,8 @@ class Engine:
                 self.register_skipped(name, getattr(obj, "__qualname__", name), defined_in, "decorated")
             return obj
         code = obj.__code__
-        rec = FunctionRecord(obj, obj.__name__, obj.__qualname__, defined_in, original_code=code)
+        rec = FunctionRecord(obj, obj.__name__, obj.__qualname__, defined_in, original_code=code,
+                             defined_at=self.events.now())
         with self._lock:
             old = self._live.get(self._key(obj))
             if old is not None and old.func is obj:
@@ -216,6 +217,7 @@ class Engine:
     def installed(self, rec: FunctionRecord, unit: Any, compile_record: Compile) -> None:
         """A compile finished: make it the function's code (called with the lock held)."""
         rec.compiles.append(compile_record)
+        rec.explained_units[unit.tier] = unit
         old_units = rec.units
         rec.units = [unit]
         for old in old_units:
@@ -272,7 +274,9 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             records = list(self._records)
-        return build_stats(self.config.as_dict(), records, self.events.snapshot(), self.events.dropped)
+        doc = build_stats(self.config.as_dict(), records, self.events.snapshot(), self.events.dropped)
+        doc["now"] = round(self.events.now(), 6)
+        return doc
 
     def events_since(self, seq: int) -> tuple[list[dict[str, Any]], int]:
         return self.events.since(seq)

@@ -77,6 +77,8 @@ class FunctionRecord:
     units: list[Any] = field(default_factory=list)     # live native units (see native.py), newest last
     pending_tier2: bool = False
     tree: Any = None            # the function's AST (frontend input)
+    explained_units: dict[int, Any] = field(default_factory=dict)   # newest unit per tier, for explain
+    defined_at: float = 0.0     # engine time of registration (seconds)
     source: str = ""
     generation: int = 0         # bumped on every invalidation so stale background compiles are dropped
 

@@ -18,6 +18,7 @@ def function_doc(rec: FunctionRecord) -> dict[str, Any]:
         "name": rec.name,
         "qualname": rec.qualname,
         "defined_in": rec.defined_in,
+        "defined_at": round(rec.defined_at, 6),
         "tier": rec.tier,
         "state": rec.state,
         "calls": rec.calls(),

@@ -1,0 +1,91 @@
+"""`%jit_explain`: every stage of one function's compilation, side by side, as text.
+
+Owns the rendering of source, bytecode, typed IR (the typed AST printed with each local's and
+expression's type), tier-1 and tier-2 LLVM IR, assembly, and a summary of what the optimiser did.
+"""
+from __future__ import annotations
+
+import ast
+import dis
+import io
+import re
+from typing import TYPE_CHECKING, Any
+
+from .records import FunctionRecord
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+
+def typed_ir(typing: Any) -> str:
+    """The typed function: signature, locals with types, then each statement with its types."""
+    lines = [f"def {typing.tree.name}({', '.join(f'{p}: {t}' for p, t in zip(typing.params, typing.param_types))})"
+             f" -> {typing.returns}"]
+    for name, ty in sorted(typing.locals.items()):
+        if name not in typing.params:
+            lines.append(f"    local {name}: {ty}")
+    for g in typing.globals.values():
+        lines.append(f"    guard global {g.name} ({g.kind}{', builtin' if g.in_builtins else ''})")
+    for node in ast.walk(typing.tree):
+        if isinstance(node, ast.stmt) and node is not typing.tree:
+            exprs = [f"{ast.unparse(e)}: {typing.exprs[id(e)]}" for e in ast.walk(node)
+                     if isinstance(e, ast.expr) and id(e) in typing.exprs
+                     and not isinstance(e, (ast.Constant, ast.Name))][:4]
+            head = ast.unparse(node).splitlines()[0]
+            lines.append(f"  {node.lineno:4d}: {head}" + (f"    # {'; '.join(exprs)}" if exprs else ""))
+    for callee in typing.callees.values():
+        if callee is not typing:
+            lines.append(f"  calls {callee.symbol}: ({', '.join(callee.param_types)}) -> {callee.returns}")
+    return "\n".join(lines)
+
+
+def count_instructions(ir_text: str) -> int:
+    return sum(1 for line in ir_text.splitlines() if line.startswith("  ") and not line.strip().endswith(":"))
+
+
+def summary(units: dict[int, Any]) -> str:
+    out = []
+    for tier, unit in sorted(units.items()):
+        before, after = count_instructions(unit.ir_before), count_instructions(unit.ir_after)
+        out.append(f"tier {tier}: {unit.signature}; {before} IR instructions"
+                   + (f" -> {after} after optimisation" if tier >= 2 else " (not optimised)")
+                   + f"; {unit.code_bytes} bytes of machine code; stages "
+                   + ", ".join(f"{k} {v:.2f} ms" for k, v in unit.stages_ms.items()))
+        if tier >= 2:
+            callees = [c.symbol for c in unit.program.typings.values() if c is not unit.typing]
+            defined = set(re.findall(r"^define [^@]*@\"?([\w.]+)", unit.ir_after, re.M))
+            inlined = [c for c in callees if c not in defined]
+            if callees:
+                out.append(f"  callees inlined: {', '.join(inlined) or 'none'}; "
+                           f"kept as calls: {', '.join(c for c in callees if c in defined) or 'none'}")
+            vectorised = "<2 x" in unit.ir_after or "<4 x" in unit.ir_after or "<8 x" in unit.ir_after
+            unrolled = "llvm.loop.unroll" in unit.ir_after or unit.ir_after.count("for.body") > \
+                unit.ir_before.count("for.body")
+            out.append(f"  loops vectorised: {'yes' if vectorised else 'no'}; "
+                       f"unrolled: {'yes' if unrolled else 'no'}")
+    return "\n".join(out) or "not compiled yet"
+
+
+def explain(engine: "Engine", rec: FunctionRecord) -> dict[str, str]:
+    code = rec.original_code
+    buf = io.StringIO()
+    if code is not None:
+        dis.dis(code, file=buf)
+    units = rec.explained_units
+    latest = units.get(2) or units.get(1)
+    asm = ""
+    if latest is not None:
+        try:
+            asm = latest.asm()
+        except Exception as err:       # the assembly is a view; never break the magic over it
+            asm = f"(assembly not available: {err})"
+    reason = f"\nstays on tier 0: {rec.fallback_reason}" if rec.fallback_reason else ""
+    return {
+        "source": rec.source,
+        "bytecode": buf.getvalue(),
+        "typed_ir": typed_ir(latest.typing) if latest is not None else "",
+        "tier1_ir": units[1].ir_before if 1 in units else "",
+        "tier2_ir": units[2].ir_after if 2 in units else "",
+        "asm": asm,
+        "summary": f"{rec.qualname}: state {rec.state}, tier {rec.tier}\n" + summary(units) + reason,
+    }
