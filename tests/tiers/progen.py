@@ -353,7 +353,7 @@ class _Builder:
             limit = self.draw(st.integers(0, 10))
             condition = f"{counter} < {limit}"
             if self.chance(30):
-                condition += f" and {self.bool_expr(scope, 1)}"
+                condition += f" and ({self.bool_expr(scope, 1)})"
             inner = scope.inner(small=scope.small + [counter], loop_depth=scope.loop_depth + 1)
             lines = [f"{pad}{counter} = 0", f"{pad}while {condition}:",
                      f"{pad}    {counter} += 1"]

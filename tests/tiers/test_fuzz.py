@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, note, seed, settings
 import progen
 from tierharness import (
     WARMUP_CALLS, assert_reached, assert_same_outcomes, load, record_for, run_calls, safe_repr,
-    use_tier,
+    time_limit, use_tier,
 )
 
 EXAMPLES = int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500"))
@@ -60,10 +60,12 @@ def test_random_programs_match_cpython(jit_engine, case):
         last.write(f"{program.source}\n# calls: {safe_repr(calls)}\n")
 
     schedule = [calls[0]] * WARMUP_CALLS[2] + calls
-    want = run_calls(load(program.source, jitted=False), program.entry, schedule)
+    with time_limit(10):
+        want = run_calls(load(program.source, jitted=False), program.entry, schedule)
     for tier in (1, 2):
         jit_engine.reset()
         use_tier(tier)
-        got = run_calls(load(program.source, jitted=True), program.entry, schedule)
+        with time_limit(20):
+            got = run_calls(load(program.source, jitted=True), program.entry, schedule)
         assert_same_outcomes(schedule, want, got, label=f"tier {tier}:")
         assert_reached(record_for(program.entry), tier)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import progen
-from tierharness import load, run_calls, same_outcome
+from tierharness import load, run_calls, same_outcome, time_limit
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,7 +59,8 @@ def test_generated_programs_are_fast_and_deterministic(case):
     program, calls = case
     schedule = [calls[0]] * 4 + calls
     started = time.perf_counter()
-    first = run_calls(load(program.source, jitted=False), program.entry, schedule)
+    with time_limit(5):
+        first = run_calls(load(program.source, jitted=False), program.entry, schedule)
     assert time.perf_counter() - started < 2.0, program.source
     second = run_calls(load(program.source, jitted=False), program.entry, schedule)
     assert all(same_outcome(a, b) for a, b in zip(first, second)), program.source

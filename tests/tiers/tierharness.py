@@ -16,6 +16,7 @@ import io
 import itertools
 import linecache
 import math
+import signal
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,6 +140,29 @@ def normalise_message(exc: BaseException) -> str:
 def run_calls(ns: dict, func: str, schedule: list[tuple]) -> list[Outcome]:
     # Look the name up on every call: a later cell may have rebound it.
     return [call(ns[func], args) for args in schedule]
+
+
+class TimeLimitExceeded(BaseException):
+    """Raised by time_limit; a BaseException so `call` does not record it as an outcome."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Interrupt the block after `seconds` (SIGALRM, main thread only).
+
+    Compiled loops poll for signals at back-edges (DESIGN 4), so this also stops a
+    native loop that a miscompile made endless, and the failure can still shrink.
+    """
+    def expire(signum, frame):
+        raise TimeLimitExceeded(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # --- comparing -----------------------------------------------------------------------
