@@ -38,6 +38,9 @@ def call(gen, node: ast.Call, ty: str) -> V:
         return math_call(gen, node, f.attr, ty)
     g = t.globals[f.id]
     args = [gen.expr(a) for a in node.args]
+    if node.keywords:
+        kwargs = [(k.arg, gen.expr(k.value)) for k in node.keywords]
+        return gen.ops.call_object(gen.const_obj(g.value), args, ty, line, kwargs)
     if g.kind == "jit":
         return native_call(gen, node, args)
     if g.kind == "builtin":

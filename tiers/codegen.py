@@ -159,6 +159,8 @@ class FunctionGen:
     # -- the function
     def generate(self) -> None:
         t = self.t
+        if t.returns == BOTTOM and not any(isinstance(n, ast.Return) for n in ast.walk(t.tree)):
+            t.returns = NONE        # it never returns (an endless loop): any type will do
         if any(ty == BOTTOM for ty in t.locals.values()) or t.returns == BOTTOM:
             raise Unsupported(f"types of {t.tree.name} could not be inferred (a value is never computed)")
         fn = self.fn
@@ -573,6 +575,35 @@ class FunctionGen:
             self.ops.call(setitem, seq, ir.Constant(I64, i), p)   # steals p
         return V(ty, seq)
 
+    def chained_objects(self, node: ast.Compare, ty: str) -> V:
+        """`a < b < c` with objects: `(a < b) and (b < c)`, the result an operand as in Python."""
+        b = self.b
+        res = self._join_slots(ty)
+        end = self.fn.append_basic_block("cmpobj.end")
+        left = self.expr(node.left)
+        for i, (op, right_node) in enumerate(zip(node.ops, node.comparators)):
+            right = self.expr(right_node)
+            keep = self.ops.dup(V(right.ty, right.a, right.big))
+            r = self.ops.coerce(self.ops.compare(op, left, right, node.lineno), ty, node.lineno)
+            for slot, val in zip(res, unpack(r)):
+                b.store(val, slot)
+            left = keep
+            if i == len(node.ops) - 1:
+                self.ops.release(left)
+                b.branch(end)
+                break
+            t = self.ops.truth(self.ops.dup(pack(ty, [b.load(s) for s in res])), node.lineno)
+            nxt = self.fn.append_basic_block("cmpobj.next")
+            stop = self.fn.append_basic_block("cmpobj.false")
+            b.cbranch(t, nxt, stop)
+            b.position_at_end(stop)
+            self.ops.release(V(left.ty, left.a, left.big))
+            b.branch(end)
+            b.position_at_end(nxt)
+            self.ops.release(pack(ty, [b.load(s) for s in res]))
+        b.position_at_end(end)
+        return pack(ty, [b.load(s) for s in res])
+
     def _join_slots(self, ty: str) -> list[ir.Value]:
         return [self.entry_alloca(p) for p in parts(ty)]
 
@@ -617,7 +648,7 @@ class FunctionGen:
             r = self.ops.compare(node.ops[0], self.expr(node.left), self.expr(node.comparators[0]), node.lineno)
             return self.ops.coerce(r, ty, node.lineno)
         if ty != BOOL:
-            raise Unsupported(f"chained comparison of objects at line {node.lineno} is not compiled")
+            return self.chained_objects(node, ty)
         res = self.entry_alloca(I1)
         b.store(ir.Constant(I1, 0), res)
         end = self.fn.append_basic_block("cmp.end")

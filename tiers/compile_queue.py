@@ -26,13 +26,13 @@ class CompileQueue:
         self._jobs: "queue.Queue[tuple[FunctionRecord, int, int]]" = queue.Queue()
         self._worker: threading.Thread | None = None
         self._graveyard: list[Any] = []      # units replaced but maybe still running
-        self._llvm_lock = threading.Lock()   # LLVM work is serialised (FACTS: one compile at a time)
+        self.llvm_lock = threading.Lock()    # LLVM work is serialised (FACTS: one compile at a time)
         self._idle = threading.Event()
         self._idle.set()
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
-        self._llvm_lock = threading.Lock()
+        self.llvm_lock = threading.Lock()
         self._worker = None
         self._jobs = queue.Queue()
         self._idle = threading.Event()
@@ -75,7 +75,7 @@ class CompileQueue:
         engine.events.emit("compile_start", rec.id, tier)
         start = time.perf_counter()
         try:
-            with self._llvm_lock:
+            with self.llvm_lock:
                 unit = compile_unit(engine, rec, tier)
         except Unsupported as err:
             rec.pending_tier2 = False

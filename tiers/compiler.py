@@ -72,7 +72,7 @@ class Tier0Fallback:
         return self.engine.tier0_function(self.rec)(*args)
 
 
-def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int) -> NativeUnit:
+def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = False) -> NativeUnit:
     stages: dict[str, float] = {}
     t = time.perf_counter()
     program, typing = type_program(engine, rec)
@@ -86,7 +86,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int) -> NativeUnit
         lines |= gen.lines
     guard_failed = GuardFailed(engine, rec)
     generation = rec.generation
-    tier2_at = engine.config.tier2_calls if tier == 1 else -1
+    tier2_at = engine.config.tier2_calls if tier == 1 and not osr else -1
     guard_failed.reasons = build_entry(mod, typing, guard_failed,
                                        lambda: engine.on_tier2(rec, generation), tier2_at, lines)
     ir_text = str(mod.module)
@@ -99,5 +99,6 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int) -> NativeUnit
     unit.program = program
     func = rec.func
     assert func is not None
-    unit.stub = instrument.stub_code(rec.tree, func.__code__.co_filename, unit.builtin, rec.original_code)
+    if not osr:
+        unit.stub = instrument.stub_code(rec.tree, func.__code__.co_filename, unit.builtin, rec.original_code)
     return unit

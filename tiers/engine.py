@@ -23,7 +23,7 @@ from .stats import build as build_stats
 
 DEOPT_LIMIT = 4          # recompiles after failed guards before a function is left on tier 0
 MAX_DEAD_RECORDS = 1000  # history kept for redefined functions
-OSR_READY = False        # loop-header entry into native code: see docs/tiers.md, not wired up yet
+OSR_READY = True         # loop-header entry into native code (osr.py)
 
 
 class Engine:
@@ -190,6 +190,9 @@ class Engine:
             rec.native_calls[unit.tier] += unit.calls()
             self.queue.release(unit)
         rec.units = []
+        for unit in rec.osr_units.values():
+            self.queue.release(unit)
+        rec.osr_units = {}
         if restore and rec.func is not None and rec.original_code is not None:
             rec.func.__code__ = rec.original_code
         if rec.state == "compiled":
@@ -254,7 +257,7 @@ class Engine:
 
     def _osr_enter(self, rec: FunctionRecord, site: Any, loop: LoopCounter, iterator: Any) -> Any:
         from .osr import enter   # OSR pulls in the compiler; keep it off the import path of tier 0
-        return enter(self, rec, site, loop, iterator, sys._getframe(2))
+        return enter(self, rec, site, loop, iterator, sys._getframe(1))
 
     # ----------------------------------------------------------------- reading and resetting
     def reset(self) -> None:

@@ -87,8 +87,8 @@ def check_subset(fn: ast.FunctionDef) -> str | None:
             return f"nested function {node.name!r} at line {node.lineno} is not compiled"
         if isinstance(node, (ast.stmt, ast.expr)) and not isinstance(node, _STMTS + _EXPRS):
             return f"{describe(node)} at line {node.lineno} is not compiled"
-        if isinstance(node, ast.Call) and node.keywords:
-            return f"keyword arguments in a call at line {node.lineno} are not compiled"
+        if isinstance(node, ast.Call) and any(k.arg is None for k in node.keywords):
+            return f"'**' in a call at line {node.lineno} is not compiled"
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
             return f"slicing at line {node.lineno} is not compiled"
     return None

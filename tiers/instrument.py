@@ -52,7 +52,10 @@ def find_loops(fn: ast.FunctionDef) -> list[LoopSite]:
     def visit(stmts: list[ast.stmt], osr_ok: bool) -> None:
         for stmt in stmts:
             if isinstance(stmt, (ast.For, ast.While)):
-                osr = osr_ok and (isinstance(stmt, ast.While) or is_range_loop(stmt))
+                # A while condition is evaluated again on entry, so it must have no calls in it.
+                pure_test = isinstance(stmt, ast.While) and not any(
+                    isinstance(n, ast.Call) for n in ast.walk(stmt.test))
+                osr = osr_ok and (pure_test or is_range_loop(stmt))
                 sites.append(LoopSite(len(sites), stmt.lineno, stmt, osr))
                 visit(stmt.body, False)
                 visit(stmt.orelse, False)

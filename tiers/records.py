@@ -77,6 +77,7 @@ class FunctionRecord:
     units: list[Any] = field(default_factory=list)     # live native units (see native.py), newest last
     pending_tier2: bool = False
     tree: Any = None            # the function's AST (frontend input)
+    osr_units: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict)  # (loop, types) -> unit
     explained_units: dict[int, Any] = field(default_factory=dict)   # newest unit per tier, for explain
     defined_at: float = 0.0     # engine time of registration (seconds)
     source: str = ""
@@ -93,7 +94,8 @@ class FunctionRecord:
 
     @property
     def code_bytes(self) -> int:
-        return sum(u.code_bytes for u in self.units if not u.closed)
+        units = list(self.units) + list(self.osr_units.values())
+        return sum(u.code_bytes for u in units if not u.closed)
 
     def calls(self) -> dict[str, int]:
         tier0 = self.counter.calls if self.counter is not None else 0

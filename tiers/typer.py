@@ -383,7 +383,18 @@ class FunctionTyper(ast.NodeVisitor):
     def call(self, node: ast.Call) -> str:
         t = self.t
         args = [self.expr(a) for a in node.args]
+        for k in node.keywords:
+            self.expr(k.value)
         f = node.func
+        if node.keywords:
+            # Keyword arguments are passed through the C-API, so only to Python callables.
+            g = self.resolve(f.id, node) if isinstance(f, ast.Name) and f.id not in t.locals else None
+            if g is None or not (g.kind == "callable" or (g.kind == "builtin" and f.id == "print")):
+                raise Unsupported(f"keyword arguments in the call at line {node.lineno} are not compiled")
+            if g.kind == "callable":
+                t.calls_unknown = True
+                return OBJ
+            return NONE
         if isinstance(f, ast.Attribute):
             if isinstance(f.value, ast.Name) and f.value.id in t.locals:
                 cont = t.locals[f.value.id]
@@ -500,7 +511,8 @@ def always_returns(stmts: list[ast.stmt]) -> bool:
     return False
 
 
-def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[str]) -> set[str]:
+def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[str],
+                   breaks: list[set[str]] | None = None) -> set[str]:
     """Refuse code that may read a local before it is assigned (CPython raises UnboundLocalError)."""
     def reads(node: ast.AST) -> None:
         for n in ast.walk(node):
@@ -524,14 +536,20 @@ def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[s
             reads(s.value)
         elif isinstance(s, ast.If):
             reads(s.test)
-            a = check_assigned(s.body, set(assigned), local_names)
-            b = check_assigned(s.orelse, set(assigned), local_names)
+            a = check_assigned(s.body, set(assigned), local_names, breaks)
+            b = check_assigned(s.orelse, set(assigned), local_names, breaks)
             assigned = assigned | (a & b)
         elif isinstance(s, (ast.For, ast.While)):
             reads(s.iter if isinstance(s, ast.For) else s.test)
             inner = set(assigned) | (targets(s.target) if isinstance(s, ast.For) else set())
-            check_assigned(s.body, inner, local_names)
-            check_assigned(s.orelse, set(assigned), local_names)
+            loop_breaks: list[set[str]] = []
+            check_assigned(s.body, inner, local_names, loop_breaks)
+            # after the loop: every way out (the else branch, each break) assigned these
+            exits = [check_assigned(s.orelse, set(assigned), local_names, breaks)] + loop_breaks
+            assigned = assigned | set.intersection(*exits)
+        elif isinstance(s, ast.Break):
+            if breaks is not None:
+                breaks.append(set(assigned))
         else:
             reads(s)
     return assigned

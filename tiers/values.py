@@ -464,14 +464,16 @@ class Ops:
         return self.b.icmp_signed(">", r, ir.Constant(I32, 0))
 
     # ----------------------------------------------------------------- calls into Python
-    def call_object(self, callable_ptr: ir.Value, args: list[V], result_ty: str, line: int) -> V:
+    def call_object(self, callable_ptr: ir.Value, args: list[V], result_ty: str, line: int,
+                    kwargs: list[tuple[str, V]] = ()) -> V:
         b = self.b
-        boxed = [self.box(a, line) for a in args]
+        boxed = [self.box(a, line) for a in args] + [self.box(v, line) for _, v in kwargs]
         arr = self.gen.entry_alloca(ir.ArrayType(PTR, max(1, len(boxed))))
         for i, p in enumerate(boxed):
             b.store(p, b.gep(arr, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
         argv = b.bitcast(arr, PTR.as_pointer())
-        r = self.call("PyObject_Vectorcall", callable_ptr, argv, ir.Constant(I64, len(boxed)), NULL)
+        kwnames = self.gen.const_obj(tuple(k for k, _ in kwargs)) if kwargs else NULL
+        r = self.call("PyObject_Vectorcall", callable_ptr, argv, ir.Constant(I64, len(args)), kwnames)
         for p in boxed:
             self.xdecref(p)
         self.check_null(r, line)

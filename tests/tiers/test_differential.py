@@ -30,7 +30,6 @@ I64_MIN = -2**63
 KNOWN_GAPS = {
     "range-steps": "range() bounds arriving as ints past 64 bits are not unboxed to i128 yet",
     "loop-variable-after-loop": "the unbound-local check is conservative: such functions stay on tier 0",
-    "print-constants-and-keywords": "calls with keyword arguments are not compiled yet",
 }
 
 
@@ -831,7 +830,6 @@ def test_deep_recursion_raises_recursion_error(tier):
 
 # --- OSR: a hot loop inside one long call ---------------------------------------------
 
-@pytest.mark.xfail(reason="on-stack replacement is not wired up yet (tiers/engine.py OSR_READY)", strict=True)
 def test_osr_enters_native_code_mid_call(jit_engine):
     source = textwrap.dedent("""
         def sum_of_squares(n):

@@ -16,6 +16,7 @@ import io
 import itertools
 import linecache
 import math
+import re
 import signal
 import struct
 from dataclasses import dataclass, field
@@ -214,9 +215,15 @@ def record_for(name: str, doc: dict | None = None) -> dict:
     records = [r for r in doc["functions"] if name in (r.get("qualname"), r.get("name"))]
     assert records, f"no stats record for {name!r}; functions: " \
                     f"{[r.get('qualname') for r in doc['functions']]}"
-    if all(isinstance(r.get("id"), int) for r in records):
-        return max(records, key=lambda r: r["id"])
-    return records[-1]
+    return max(enumerate(records), key=lambda pair: (_id_number(pair[1].get("id")), pair[0]))[1]
+
+
+def _id_number(record_id) -> int:
+    # ids are unique per definition and grow: 7, or "f#7"; otherwise fall back to list order.
+    if isinstance(record_id, int):
+        return record_id
+    digits = re.search(r"(\d+)$", str(record_id))
+    return int(digits.group(1)) if digits else -1
 
 
 def calls_on(record: dict, tier: int) -> int:
@@ -244,7 +251,9 @@ def assert_reached(record: dict, tier: int) -> None:
     if tier == 0:
         assert record["tier"] == 0, summary(record)
         assert not record["compiles"], f"compiled while pinned to tier 0: {summary(record)}"
-        assert calls_on(record, 0) >= 1, summary(record)
+        # Profiled calls are counted; a function found unsupported runs its plain
+        # original with no profiling at all, which is also a correct tier 0.
+        assert calls_on(record, 0) >= 1 or record["fallback_reason"], summary(record)
         return
     compiled = [c["tier"] for c in record["compiles"]]
     assert tier in compiled, f"never compiled at tier {tier}: {summary(record)}"
