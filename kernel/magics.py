@@ -1,4 +1,4 @@
-"""The JIT's magics: %jit_stats, %jit_config, %jit, %%interpret, %jit_reset, %jit_explain.
+"""The JIT's magics: %jit_stats, %jit_config, %jit, %%interpret, %jit_reset, %jit_explain, %%jit_race.
 
 Each magic is a thin call into the engine's public API (docs/engine-api.md). Bad
 arguments print one line on stderr and change nothing; they never raise.
@@ -147,6 +147,24 @@ class JitMagics(Magics):
             return None
         with _engine().suspended():
             return self._run_body(cell)
+
+    @cell_magic
+    def jit_race(self, line: str, cell: str) -> None:
+        """Race the cell's last expression: N calls interpreted, then N with the JIT: %%jit_race [-n N].
+
+        The lines above the expression run once (setup, shared by both runs). Shows live progress,
+        then the warm-up curve with tier changes and the break-even call (see kernel/race.py).
+        """
+        __tracebackhide__ = True  # noqa: F841
+        from .race import RaceError, parse_line, prepare, race
+
+        try:
+            calls = parse_line(line)
+            race_cell = prepare(self.shell, cell)
+        except RaceError as err:
+            _fail(f"%%jit_race: {err}")
+            return
+        race(self.shell, _engine(), race_cell, calls)
 
     def _run_body(self, cell: str) -> Any:
         __tracebackhide__ = True  # noqa: F841

@@ -73,6 +73,8 @@ SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "PyErr_SetObject": (VOID, (PTR, PTR)),
     "PyException_SetTraceback": (I32, (PTR, PTR)),
     "Py_EnterRecursiveCall": (I32, (PTR,)),
+    "PyEval_SaveThread": (PTR, ()),
+    "PyEval_RestoreThread": (VOID, (PTR,)),
     "Py_LeaveRecursiveCall": (VOID, ()),
 }
 

@@ -19,6 +19,7 @@ from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, 
 from .values import BUILTIN_OBJECTS, NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
+GIL_MASK = (1 << 16) - 1  # every 65,536 back-edges let other threads run (compile worker, dashboard)
 NATIVE_DEPTH_LIMIT = 20000  # native frames before RecursionError, whatever sys.getrecursionlimit() says
 
 
@@ -64,6 +65,8 @@ class ModuleGen:
         if fn is None:
             fn = getattr(self, f"_helper_{name}")()
             fn.linkage = "internal"
+            if name in ("xincref", "xdecref"):
+                fn.attributes.add("alwaysinline")
             self._helpers[name] = fn
         return fn
 
@@ -359,6 +362,11 @@ class FunctionGen:
             r = b.call(self.capi("PyErr_CheckSignals"), [])
             with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
                 self.fail(line)
+            gil = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, GIL_MASK)), ir.Constant(I64, 0))
+            with b.if_then(gil, likely=False):
+                # Nothing here holds a borrowed pointer across the switch: lists are re-read on use.
+                state = b.call(self.capi("PyEval_SaveThread"), [])
+                b.call(self.capi("PyEval_RestoreThread"), [state])
 
     def while_loop(self, s: ast.While) -> None:
         b = self.b

@@ -42,12 +42,17 @@ class Engine:
         old, self.config = self.config, new
         if old.enabled != new.enabled:
             self._reinstall_all()
-        for rec in self._live.values():
+        for rec in list(self._live.values()):
             if rec.counter is not None and rec.state == "profiling" and rec.counter.hot != NEVER:
                 rec.counter.hot = rec.counter.calls + new.tier1_calls
             for lc in rec.loops:
-                if lc.osr_at != NEVER:
-                    lc.osr_at = lc.n + new.tier1_loops if new.osr else NEVER
+                lc.osr_at = new.tier1_loops if new.osr and lc.enter is not None else NEVER
+            if old.tier1_loops != new.tier1_loops and rec.profile_code is not None and rec.func is not None:
+                # The OSR threshold is a constant of the profiling code: rebuild it.
+                rec.profile_code = instrument.profiling_code(
+                    rec.tree, rec.func.__code__.co_filename, rec.counter, rec.sites, rec.loops,
+                    new.tier1_loops)
+                self._install(rec)
 
     @staticmethod
     def parse_settings(words: list[str]) -> dict[str, Any]:
@@ -139,8 +144,9 @@ class Engine:
             if site.osr:
                 lc.osr_at = cfg.tier1_loops if cfg.osr else NEVER
                 lc.enter = functools.partial(self._osr_enter, rec, site, lc)
+        rec.sites = sites
         rec.profile_code = instrument.profiling_code(rec.tree, func.__code__.co_filename, rec.counter,
-                                                     sites, rec.loops)
+                                                     sites, rec.loops, cfg.tier1_loops)
         rec.state, rec.tier = "profiling", 0
         self._install(rec)
 
@@ -273,10 +279,16 @@ class Engine:
             self.queue.collect()
         for func, defined_in in live:
             self.register(func, defined_in)
+        with self._lock:
+            # "stats start empty": a re-armed function shows up again once it is called.
+            for rec in self._records:
+                rec.listed = False
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            records = list(self._records)
+            records = [r for r in self._records if r.listed or r.compiles or r.calls()["0"] or r.deopts]
+            for r in records:
+                r.listed = True
         doc = build_stats(self.config.as_dict(), records, self.events.snapshot(), self.events.dropped)
         doc["now"] = round(self.events.now(), 6)
         return doc

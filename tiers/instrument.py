@@ -30,6 +30,10 @@ def iter_local(index: int) -> str:
     return f"__tj_it{index}"
 
 
+def count_local(index: int) -> str:
+    return f"__tj_c{index}"
+
+
 @dataclass
 class LoopSite:
     index: int
@@ -89,26 +93,29 @@ def _prologue(fn: ast.FunctionDef) -> list[ast.stmt]:
     return _parse_stmts(text, fn.lineno)
 
 
-def _loop_head(site: LoopSite) -> list[ast.stmt]:
+def _loop_head(site: LoopSite, osr_at: int) -> list[ast.stmt]:
+    # The count lives in a local (a fast store, no attribute access per iteration); the function's
+    # `finally` adds it to the loop's counter. OSR triggers when it reaches the threshold constant.
     p = repr(loop_placeholder(site.index))
-    text = f"{p}.n += 1\n"
+    c = count_local(site.index)
+    text = f"{c} += 1\n"
     if site.osr:
         arg = iter_local(site.index) if isinstance(site.node, ast.For) else "None"
-        text += (f"if {p}.n >= {p}.osr_at:\n"
+        text += (f"if {c} == {osr_at}:\n"
                  f"    {OSR_RESULT} = {p}.enter({arg})\n"
                  f"    if {OSR_RESULT} is not {p}:\n"
                  f"        return {OSR_RESULT}\n")
     return _parse_stmts(text, site.line)
 
 
-def profiling_tree(fn: ast.FunctionDef, sites: list[LoopSite]) -> ast.FunctionDef:
+def profiling_tree(fn: ast.FunctionDef, sites: list[LoopSite], osr_at: int) -> ast.FunctionDef:
     """A copy of `fn` with the call prologue and loop counters inserted."""
     fn = copy.deepcopy(fn)
     fn.decorator_list = []
     copied = find_loops(fn)   # same order as `sites`, nodes of the copy
     for site, twin in zip(sites, copied):
         loop = twin.node
-        loop.body[:0] = _loop_head(site)
+        loop.body[:0] = _loop_head(site, osr_at)
         if site.osr and isinstance(loop, ast.For):
             # Hoist the iterator into a local so OSR can read how far the range has got.
             hoist = ast.Assign(
@@ -133,7 +140,14 @@ def profiling_tree(fn: ast.FunctionDef, sites: list[LoopSite]) -> ast.FunctionDe
     body = fn.body
     doc = body[:1] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
         and isinstance(body[0].value.value, str) else []
-    fn.body = doc + _prologue(fn) + body[len(doc):]
+    body = body[len(doc):]
+    if sites:
+        zero = "\n".join(f"{count_local(s.index)} = 0" for s in sites)
+        flush = "\n".join(f"{loop_placeholder(s.index)!r}.n += {count_local(s.index)}" for s in sites)
+        guarded = ast.Try(body=body, handlers=[], orelse=[], finalbody=_parse_stmts(flush, fn.lineno))
+        ast.copy_location(guarded, fn)
+        body = _parse_stmts(zero, fn.lineno) + [guarded]
+    fn.body = doc + _prologue(fn) + body
     ast.fix_missing_locations(fn)
     return fn
 
@@ -154,8 +168,8 @@ def patch_consts(code: types.CodeType, mapping: dict[str, object]) -> types.Code
 
 
 def profiling_code(fn: ast.FunctionDef, filename: str, counter: CallCounter,
-                   sites: list[LoopSite], loops: list[LoopCounter]) -> types.CodeType:
-    code = compile_function(profiling_tree(fn, sites), filename)
+                   sites: list[LoopSite], loops: list[LoopCounter], osr_at: int) -> types.CodeType:
+    code = compile_function(profiling_tree(fn, sites, osr_at), filename)
     mapping: dict[str, object] = {CALL_PLACEHOLDER: counter, ITER_PLACEHOLDER: builtins.iter}
     for site, loop in zip(sites, loops):
         mapping[loop_placeholder(site.index)] = loop

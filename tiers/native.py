@@ -61,6 +61,21 @@ def optimise(module: Any, tm: Any) -> None:
     pm.run(module, pb)
 
 
+def quick_optimise(module: Any, tm: Any) -> None:
+    """Tier 1: inline the refcount helpers and put locals in registers; nothing that costs much."""
+    pb = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=1))
+    mpm = llvm.create_new_module_pass_manager()
+    mpm.add_always_inliner_pass()
+    mpm.run(module, pb)
+    fpm = llvm.create_new_function_pass_manager()
+    fpm.add_sroa_pass()
+    fpm.add_instruction_combine_pass()
+    fpm.add_simplify_cfg_pass()
+    for fn in module.functions:
+        if not fn.is_declaration:
+            fpm.run(fn, pb)
+
+
 class NativeUnit:
     """The machine code of one compile (one function specialisation and its inlined/linked callees)."""
 
@@ -77,11 +92,10 @@ class NativeUnit:
         module.verify()       # a verifier error is a compiler bug: the caller falls back to tier 0
         self._lap("parse+verify", t)
         tm = target_machine(tier)
-        if tier >= 2:
-            t = time.perf_counter()
-            optimise(module, tm)
-            self._lap("optimise", t)
-        self.ir_after = str(module) if tier >= 2 else ir_text
+        t = time.perf_counter()
+        (optimise if tier >= 2 else quick_optimise)(module, tm)
+        self._lap("optimise", t)
+        self.ir_after = str(module)
         self.ir_bytes = len(self.ir_after)
         t = time.perf_counter()
         objects: list[int] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import sys
 import time
 import types
 from typing import TYPE_CHECKING, Any
@@ -68,9 +69,10 @@ def _resume_function(cont: ast.FunctionDef, like: types.FunctionType) -> types.F
 def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, iterator: Any,
           frame: types.FrameType) -> Any:
     """Run the rest of the call natively, or return `lc` (the sentinel) to stay on tier 0."""
-    lc.osr_at = NEVER           # one attempt per loop per call site; a deopt re-arms it
-    if not engine.active or rec.func is None or rec.tree is None:
+    if lc.osr_at == NEVER or not engine.active or rec.func is None or rec.tree is None:
         return lc
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return lc                # a debugger or profiler is watching: stay in the interpreter
     f_locals = frame.f_locals
     live = [n for n in f_locals if not n.startswith("__tj_")]
     values = [f_locals[n] for n in live]
@@ -88,6 +90,7 @@ def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, ite
         tier = 2 if remaining is not None and len(remaining) >= engine.config.tier2_loops else 1
         unit = _compile(engine, rec, site, live, signature, tier)
         if unit is None:
+            lc.osr_at = NEVER    # it will not compile for these types: stop asking
             return lc
         rec.osr_units[key] = unit
     rec.osr[(site.line, unit.tier)] = rec.osr.get((site.line, unit.tier), 0) + 1

@@ -31,7 +31,7 @@ class LoopCounter:
     def __init__(self, line: int, index: int) -> None:
         self.n = 0
         self.osr_at = NEVER
-        self.enter: Callable[..., Any] = lambda *a: self   # replaced by the engine for OSR-able loops
+        self.enter: Callable[..., Any] | None = None   # set by the engine for OSR-able loops
         self.line = line
         self.index = index
 
@@ -77,9 +77,11 @@ class FunctionRecord:
     units: list[Any] = field(default_factory=list)     # live native units (see native.py), newest last
     pending_tier2: bool = False
     tree: Any = None            # the function's AST (frontend input)
+    sites: list[Any] = field(default_factory=list)   # loop sites (instrument.LoopSite), same order as loops
     osr_units: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict)  # (loop, types) -> unit
     explained_units: dict[int, Any] = field(default_factory=dict)   # newest unit per tier, for explain
     defined_at: float = 0.0     # engine time of registration (seconds)
+    listed: bool = True         # shown in stats (False for functions re-armed by reset until used)
     source: str = ""
     generation: int = 0         # bumped on every invalidation so stale background compiles are dropped
 
