@@ -26,6 +26,12 @@ def call(gen, node: ast.Call, ty: str) -> V:
         if isinstance(f.value, ast.Name) and f.value.id in t.locals:      # xs.append(v)
             lst = gen.expr(f.value)
             v = gen.expr(node.args[0])
+            if not is_list(lst.ty):       # an object: look the method up, as CPython would
+                meth = gen.ops.check_null(gen.ops.call("PyObject_GetAttr", lst.a, gen.const_obj(f.attr)), line)
+                gen.ops.release(lst)
+                r = gen.ops.call_object(meth, [v], NONE, line)
+                gen.ops.xdecref(meth)
+                return r
             if is_list(lst.ty):
                 v = gen.ops.coerce(v, elem(lst.ty), line)
             o = gen.ops.box(v, line)

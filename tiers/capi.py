@@ -21,10 +21,13 @@ VOID = ir.VoidType()
 SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "Py_IncRef": (VOID, (PTR,)),
     "PyDict_GetItem": (PTR, (PTR, PTR)),
+    "PyObject_GetAttr": (PTR, (PTR, PTR)),
     "Py_DecRef": (VOID, (PTR,)),
     "PyLong_FromLongLong": (PTR, (I64,)),
     "PyLong_AsLongLongAndOverflow": (I64, (PTR, I32.as_pointer())),
     "_PyLong_FromByteArray": (PTR, (PTR, I64, I32, I32)),
+    # 3.13 added a sixth argument (with_exceptions); passing it to 3.11/3.12 is harmless (ignored register)
+    "_PyLong_AsByteArray": (I32, (PTR, PTR, I64, I32, I32, I32)),
     "PyLong_AsDouble": (F64, (PTR,)),
     "PyFloat_FromDouble": (PTR, (F64,)),
     "PyNumber_Add": (PTR, (PTR, PTR)),

@@ -103,6 +103,26 @@ class ModuleGen:
                      [b.bitcast(buf, PTR), ir.Constant(I64, 16), ir.Constant(I32, 1), ir.Constant(I32, 1)]))
         return fn
 
+    def _helper_unbox_int(self) -> ir.Function:
+        """PyLong (borrowed) -> (i128, big): big is NULL unless the value needs more than 128 bits."""
+        ret = ir.LiteralStructType([I128, PTR])
+        fn = ir.Function(self.module, ir.FunctionType(ret, [PTR]), "tj_unbox_int")
+        obj = fn.args[0]
+        b = ir.IRBuilder(fn.append_basic_block())
+        ovf = b.alloca(I32)
+        b.store(ir.Constant(I32, 0), ovf)
+        small = b.call(self.capi("PyLong_AsLongLongAndOverflow"), [obj, ovf])
+        with b.if_then(b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0)), likely=True):
+            b.ret(_pair(b, ret, b.sext(small, I128), NULL))
+        buf = b.alloca(I128)
+        r = b.call(self.capi("_PyLong_AsByteArray"), [obj, b.bitcast(buf, PTR), ir.Constant(I64, 16),
+                                                      ir.Constant(I32, 1), ir.Constant(I32, 1), ir.Constant(I32, 1)])
+        with b.if_then(b.icmp_signed("==", r, ir.Constant(I32, 0)), likely=True):
+            b.ret(_pair(b, ret, b.load(buf), NULL))
+        b.call(self.capi("PyErr_Clear"), [])     # it does not fit in 128 bits: keep the object
+        b.ret(_pair(b, ret, ir.Constant(I128, 0), obj))
+        return fn
+
     def declare(self, typing: Typing) -> ir.Function:
         fn = self.fns.get(typing.symbol)
         if fn is None:
@@ -116,6 +136,10 @@ class ModuleGen:
 
 
 I8 = ir.IntType(8)
+
+
+def _pair(b: ir.IRBuilder, ty: ir.Type, lo: ir.Value, big: ir.Value) -> ir.Value:
+    return b.insert_value(b.insert_value(ir.Constant(ty, ir.Undefined), lo, 0), big, 1)
 
 
 class FunctionGen:
@@ -179,6 +203,11 @@ class FunctionGen:
             for s, p in zip(slots, parts(ty)):
                 self.b.store(ir.Constant(p, None), s)
             self.slots[name] = slots
+        self.bound: dict[str, ir.Value] = {}
+        for name in t.maybe_unbound:
+            flag = self.b.alloca(I1, name=f"{name}.bound")
+            self.b.store(ir.Constant(I1, 0), flag)
+            self.bound[name] = flag
         self.poll = self.b.alloca(I64, name="poll")
         self.b.store(ir.Constant(I64, 0), self.poll)
         self.b = ir.IRBuilder(body)
@@ -235,6 +264,11 @@ class FunctionGen:
 
     def load_local(self, name: str) -> V:
         ty = self.t.locals[name]
+        flag = self.bound.get(name)
+        if flag is not None:
+            with self.b.if_then(self.b.not_(self.b.load(flag)), likely=False):
+                # CPython raises it, with its own message, from a function that reads `name` too early.
+                self.ops.call_python(_unbound_reader(name), [], NONE, getattr(self.current, "lineno", 0))
         return self.ops.dup(pack(ty, [self.b.load(s) for s in self.slots[name]]))
 
     def store_local(self, name: str, v: V) -> None:
@@ -243,6 +277,8 @@ class FunctionGen:
         old = pack(ty, [self.b.load(s) for s in self.slots[name]])
         for s, val in zip(self.slots[name], unpack(v)):
             self.b.store(val, s)
+        if name in self.bound:
+            self.b.store(ir.Constant(I1, 1), self.bound[name])
         self.ops.release(old)
 
     def do_return(self, v: V) -> None:
@@ -696,6 +732,18 @@ def _huge_range() -> None:
 
 def _list_changed() -> None:
     raise RuntimeError("tierjit: a list changed its element type during a compiled call")
+
+
+_UNBOUND: dict[str, Any] = {}
+
+
+def _unbound_reader(name: str) -> Any:
+    fn = _UNBOUND.get(name)
+    if fn is None:
+        ns: dict[str, Any] = {}
+        exec(f"def read():\n    {name}\n    {name} = None\n", ns)
+        fn = _UNBOUND[name] = ns["read"]
+    return fn
 
 
 _UNPACKERS: dict[int, Any] = {}

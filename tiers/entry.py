@@ -91,11 +91,8 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
         pytype = {INT: int, FLOAT: float, BOOL: bool}.get(ty, list)
         guard(b.icmp_unsigned("==", type_of(arg), const(pytype)), f"argument '{name}' is no longer {ty}")
         if ty == INT:
-            ovf = b.alloca(I32)
-            b.store(ir.Constant(I32, 0), ovf)
-            small = b.call(mod.capi("PyLong_AsLongLongAndOverflow"), [arg, ovf])
-            fits = b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0))
-            unboxed += [b.select(fits, b.sext(small, I128), ir.Constant(I128, 0)), b.select(fits, NULL, arg)]
+            pair = b.call(mod.helper("unbox_int"), [arg])
+            unboxed += [b.extract_value(pair, 0), b.extract_value(pair, 1)]
         elif ty == FLOAT:
             unboxed.append(b.load(b.bitcast(b.gep(arg, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
                                             F64.as_pointer())))

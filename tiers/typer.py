@@ -88,6 +88,7 @@ class Typing:
     callees: dict[int, "Typing"] = field(default_factory=dict)   # Call node id -> callee typing
     symbol: str = ""
     calls_unknown: bool = False
+    maybe_unbound: set[str] = field(default_factory=set)   # locals read where they may be unassigned
     recursive: bool = False
 
     def type(self, node: ast.AST) -> str:
@@ -144,7 +145,8 @@ class FunctionTyper(ast.NodeVisitor):
         for name in assigned:
             t.locals.setdefault(name, BOTTOM)
         self.block(t.tree.body)
-        check_assigned(t.tree.body, set(t.params), set(t.locals))
+        t.maybe_unbound = set()
+        check_assigned(t.tree.body, set(t.params), set(t.locals), None, t.maybe_unbound)
         if not always_returns(t.tree.body):
             t.returns = join(t.returns, NONE)
 
@@ -175,7 +177,7 @@ class FunctionTyper(ast.NodeVisitor):
                 cont = self.expr(s.target.value)
                 self.expr(s.target.slice)
                 cur = elem(cont) if is_list(cont) else OBJ
-                self.store_item(cont, self.binop(s.op, cur, self.expr(s.value), s), s)
+                self.store_item(cont, self.binop(s.op, cur, self.expr(s.value), s), s, s.target.value)
                 t.exprs[id(s.target)] = cur
             else:
                 raise Unsupported(f"augmented assignment to {type(s.target).__name__} at line {s.lineno}")
@@ -235,11 +237,17 @@ class FunctionTyper(ast.NodeVisitor):
         elif isinstance(target, ast.Subscript):
             cont = self.expr(target.value)
             self.expr(target.slice)
-            self.store_item(cont, value, target)
+            self.store_item(cont, value, target, target.value)
         else:
             raise Unsupported(f"assignment to {type(target).__name__} at line {target.lineno} is not compiled")
 
-    def store_item(self, cont: str, value: str, node: ast.AST) -> None:
+    def store_item(self, cont: str, value: str, node: ast.AST, holder: ast.expr | None = None) -> None:
+        t = self.t
+        if is_list(cont) and elem(cont) not in (OBJ, value) and isinstance(holder, ast.Name) \
+                and holder.id in t.locals and holder.id not in t.params:
+            # A list this function made itself: hold it as a plain object, handled by the C-API.
+            t.locals[holder.id] = OBJ
+            return
         if is_list(cont) and elem(cont) not in (OBJ, value):
             # Widening the list's element type would change what other readers see: not compiled.
             raise Unsupported(f"storing a {value} into a {cont} at line {node.lineno} is not compiled")
@@ -401,8 +409,10 @@ class FunctionTyper(ast.NodeVisitor):
                 if f.attr == "append" and len(args) == 1:
                     self.expr(f.value)
                     if is_list(cont):
-                        self.store_item(cont, args[0], node)
+                        self.store_item(cont, args[0], node, f.value)
                         return NONE
+                    if cont == OBJ:
+                        return NONE        # called as a method through the C-API
                     if cont == BOTTOM:
                         return NONE
                 raise Unsupported(f"method '{f.attr}' at line {node.lineno} is not compiled")
@@ -512,13 +522,16 @@ def always_returns(stmts: list[ast.stmt]) -> bool:
 
 
 def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[str],
-                   breaks: list[set[str]] | None = None) -> set[str]:
-    """Refuse code that may read a local before it is assigned (CPython raises UnboundLocalError)."""
+                   breaks: list[set[str]] | None = None, unbound: set[str] | None = None) -> set[str]:
+    """Find locals that may be read before assignment: their reads get a runtime check that raises
+    CPython's UnboundLocalError (recorded in `unbound`; with `unbound=None` such code is refused)."""
     def reads(node: ast.AST) -> None:
         for n in ast.walk(node):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in local_names \
                     and n.id not in assigned:
-                raise Unsupported(f"'{n.id}' may be unassigned when read at line {n.lineno}")
+                if unbound is None:
+                    raise Unsupported(f"'{n.id}' may be unassigned when read at line {n.lineno}")
+                unbound.add(n.id)
 
     def targets(node: ast.AST) -> set[str]:
         return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -536,16 +549,16 @@ def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[s
             reads(s.value)
         elif isinstance(s, ast.If):
             reads(s.test)
-            a = check_assigned(s.body, set(assigned), local_names, breaks)
-            b = check_assigned(s.orelse, set(assigned), local_names, breaks)
+            a = check_assigned(s.body, set(assigned), local_names, breaks, unbound)
+            b = check_assigned(s.orelse, set(assigned), local_names, breaks, unbound)
             assigned = assigned | (a & b)
         elif isinstance(s, (ast.For, ast.While)):
             reads(s.iter if isinstance(s, ast.For) else s.test)
             inner = set(assigned) | (targets(s.target) if isinstance(s, ast.For) else set())
             loop_breaks: list[set[str]] = []
-            check_assigned(s.body, inner, local_names, loop_breaks)
+            check_assigned(s.body, inner, local_names, loop_breaks, unbound)
             # after the loop: every way out (the else branch, each break) assigned these
-            exits = [check_assigned(s.orelse, set(assigned), local_names, breaks)] + loop_breaks
+            exits = [check_assigned(s.orelse, set(assigned), local_names, breaks, unbound)] + loop_breaks
             assigned = assigned | set.intersection(*exits)
         elif isinstance(s, ast.Break):
             if breaks is not None:

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,25 +50,13 @@ class Finished:
         return f"--- stdout ---\n{self.stdout[-n:]}\n--- stderr ---\n{self.stderr[-n:]}"
 
 
-def dedent(code: str) -> str:
-    """Remove the first code line's indentation from every line that has it.
-
-    Unlike textwrap.dedent this leaves alone lines at column 0 (the body of a triple-quoted source
-    text inside the scenario), so scenarios can embed cell source as it would be typed.
-    """
-    lines = code.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
-    indent = first[:len(first) - len(first.lstrip())]
-    return "\n".join(ln[len(indent):] if ln.startswith(indent) else ln for ln in lines) + "\n"
-
-
 def run_python(code: str, timeout: float = 300, env: dict[str, str] | None = None) -> Finished:
     """Run `code` (dedented) in a fresh interpreter with `scenario` importable."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TIERJIT_")}
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     full_env["PYTHONFAULTHANDLER"] = "1"     # a crash prints the Python stack to stderr
     full_env.update(env or {})
-    proc = subprocess.run([sys.executable, "-c", dedent(code)], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout, env=full_env)
     return Finished(proc.returncode, proc.stdout, proc.stderr)
 

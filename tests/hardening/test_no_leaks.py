@@ -11,20 +11,7 @@ import pytest
 
 from hardening_run import LONG, pick, run_scenario
 
-MIB = 2**20
-
-
-def show(result: dict) -> str:
-    return ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
-
-
-def test_a_million_calls_with_boxed_arguments_and_results_keep_rss_flat():
-    calls = pick(10**6, 10**7)
-    result = run_scenario(f"""
-        from scenario import *
-        import gc, sys
-        engine().configure(tier1_calls=2, tier2_calls=1000, background=False)
-        ns = load('''
+BOXED_SOURCE = '''
 def big_add(a, b):
     return a + b
 def big_mul(a, b):
@@ -38,7 +25,33 @@ def scale(xs, k):
     return out
 def ends(xs):
     return xs[0] - xs[-1]
-''')
+'''
+
+RESET_SOURCE = '''
+def sq(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+def fl(xs):
+    s = 0.0
+    for x in xs:
+        s += x * 0.5
+    return s
+'''
+
+
+def show(result: dict) -> str:
+    return ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
+
+
+def test_a_million_calls_with_boxed_arguments_and_results_keep_rss_flat():
+    calls = pick(10**6, 10**7)
+    result = run_scenario(f"""
+        from scenario import *
+        import gc, sys
+        engine().configure(tier1_calls=2, tier2_calls=1000, background=False)
+        ns = load({BOXED_SOURCE!r})
         big_add, big_mul, fl, scale, ends = (ns[n] for n in ("big_add", "big_mul", "fl", "scale", "ends"))
         A, B = 2**70 + 3, 2**100 + 7          # past 2**64; A * B is past 2**128 (a boxed result)
         xs, fx = [1, 2, 3], [1.5, 2.5]
@@ -152,18 +165,7 @@ def test_200_engine_resets_keep_rss_bounded():
         from scenario import *
         import gc
         engine().configure(tier1_calls=1, tier2_calls=3, background=False)
-        ns = load('''
-def sq(n):
-    s = 0
-    for i in range(n):
-        s += i * i
-    return s
-def fl(xs):
-    s = 0.0
-    for x in xs:
-        s += x * 0.5
-    return s
-''')
+        ns = load({RESET_SOURCE!r})
         marks, wrong = {{}}, 0
         for k in range({cycles}):
             for _ in range(4):

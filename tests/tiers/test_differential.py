@@ -28,8 +28,6 @@ I64_MIN = -2**63
 # Known gaps of the compiler, each kept as a strict xfail so the day it works the test says so.
 # (CPython's answer is still given: these cases fall back to tier 0 or raise tierjit's error.)
 KNOWN_GAPS = {
-    "range-steps": "range() bounds arriving as ints past 64 bits are not unboxed to i128 yet",
-    "loop-variable-after-loop": "the unbound-local check is conservative: such functions stay on tier 0",
 }
 
 
