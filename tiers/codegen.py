@@ -123,6 +123,45 @@ class ModuleGen:
         b.ret(_pair(b, ret, ir.Constant(I128, 0), obj))
         return fn
 
+    def int_op_helper(self, op: type) -> ir.Function:
+        """`{i128, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
+        from .values import _PY_NUMBER
+        name = f"tj_int_{op.__name__}"
+        fn = self._helpers.get(name)
+        if fn is not None:
+            return fn
+        ret = ir.LiteralStructType([I128, PTR, I1])
+        fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), name)
+        fn.linkage = "internal"
+        self._helpers[name] = fn
+        alo, abig, blo, bbig = fn.args
+        b = ir.IRBuilder(fn.append_basic_block())
+        box = self.helper("box_int")
+        xo = b.call(box, [alo, abig])
+        yo = b.call(box, [blo, bbig])
+        bad = b.or_(b.icmp_unsigned("==", xo, NULL), b.icmp_unsigned("==", yo, NULL))
+        fail = ir.Constant(ret, [ir.Constant(I128, 0), NULL, ir.Constant(I1, 1)])
+        with b.if_then(bad, likely=False):
+            b.call(self.helper("xdecref"), [xo])
+            b.call(self.helper("xdecref"), [yo])
+            b.ret(fail)
+        if op is ast.Pow:
+            r = b.call(self.capi("PyNumber_Power"), [xo, yo, self.const_obj(b, None)])
+        else:
+            r = b.call(self.capi(_PY_NUMBER[op]), [xo, yo])
+        b.call(self.helper("xdecref"), [xo])
+        b.call(self.helper("xdecref"), [yo])
+        with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
+            b.ret(fail)
+        pair = b.call(self.helper("unbox_int"), [r])
+        big = b.extract_value(pair, 1)
+        with b.if_then(b.icmp_unsigned("==", big, NULL)):
+            b.call(self.helper("xdecref"), [r])     # the value fits: the object is not kept
+        out = b.insert_value(ir.Constant(ret, ir.Undefined), b.extract_value(pair, 0), 0)
+        out = b.insert_value(out, big, 1)
+        b.ret(b.insert_value(out, ir.Constant(I1, 0), 2))
+        return fn
+
     def declare(self, typing: Typing) -> ir.Function:
         fn = self.fns.get(typing.symbol)
         if fn is None:

@@ -140,15 +140,13 @@ class Ops:
         return v.a
 
     def unbox_int(self, obj: ir.Value) -> V:
-        """An owned PyLong -> int value (keeps the object when it does not fit in 64 bits)."""
+        """An owned PyLong -> int value (keeps the object when it does not fit in 128 bits)."""
         b = self.b
-        ovf = self.gen.entry_alloca(I32)
-        b.store(ir.Constant(I32, 0), ovf)
-        small = self.call("PyLong_AsLongLongAndOverflow", obj, ovf)
-        fits = b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0))
-        with b.if_then(fits):
+        pair = b.call(self.gen.helper("unbox_int"), [obj])
+        big = b.extract_value(pair, 1)
+        with b.if_then(b.icmp_unsigned("==", big, NULL)):
             self.xdecref(obj)
-        return V(INT, b.select(fits, b.sext(small, I128), ir.Constant(I128, 0)), b.select(fits, NULL, obj))
+        return V(INT, b.extract_value(pair, 0), big)
 
     def from_object(self, obj: ir.Value, ty: str, line: int) -> V:
         """An owned object of a known Python type -> a typed value (consumes obj)."""
@@ -301,10 +299,12 @@ class Ops:
             with then:
                 b.store(NULL, big)
             with other:
-                xs, ys = self.dup(V(INT, x.a, x.big)), self.dup(V(INT, y.a, y.big))
-                r = self.slow_binop(opt, xs, ys, INT, line)
-                b.store(r.a, lo)
-                b.store(r.big, big)
+                # CPython's own operation, in one shared helper per operator (keeps the IR small)
+                r = b.call(self.gen.mod.int_op_helper(opt), [x.a, x.big, y.a, y.big])
+                with b.if_then(b.extract_value(r, 2), likely=False):
+                    self.gen.fail(line)
+                b.store(b.extract_value(r, 0), lo)
+                b.store(b.extract_value(r, 1), big)
         self.release(x)
         self.release(y)
         return V(INT, b.load(lo), b.load(big))

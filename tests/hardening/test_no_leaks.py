@@ -83,13 +83,15 @@ def test_a_million_calls_with_boxed_arguments_and_results_keep_rss_flat():
 BOXED_CHAINS = {
     # A boxed int (past 128 bits, or a slow-path result) used as the operand of a second operation.
     "a * b + 1": ("def f(a, b):\\n    return a * b + 1\\n", "(2**70 + 3, i)"),
+    "small * boxed": ("def f(a, b):\\n    return a * b\\n", "(3, 2**200 + i)"),
     "factorial": ("def f(n, b):\\n    p = 1\\n    for i in range(1, n + 1):\\n        p *= i\\n    return p\\n",
                   "(60, i)"),
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a boxed int temporary used as the operand of another operation "
-                   "is never released: `a * b + 1` with a=2**70+3 leaks ~47 B per call, factorial(60) ~2 KB")
+@pytest.mark.xfail(strict=True, reason="bug: boxed int temporaries are not released: `a * b + 1` with "
+                   "a=2**70+3 leaks 1 PyLong per call, `3 * b` with b past 2**128 1 per call, "
+                   "factorial(60) 38 per call (~2 KB)")
 @pytest.mark.parametrize("case", sorted(BOXED_CHAINS))
 def test_chained_operations_on_boxed_ints_do_not_leak(case):
     source, args = BOXED_CHAINS[case]
@@ -142,7 +144,7 @@ def _redefinitions(count: int, tier: int) -> dict:
                    "also past the 2,000-record history limit")
 @pytest.mark.parametrize("tier", [1, 2])
 def test_redefining_a_compiled_function_keeps_rss_bounded(tier):
-    count = pick(2000 if tier == 1 else 800, 10_000)
+    count = pick(2000 if tier == 1 else 300, 10_000)
     result = _redefinitions(count, tier)
     print(f"\nredefinitions at tier {tier}:", show(result))
     assert result["wrong"] == 0
@@ -154,14 +156,29 @@ def test_redefining_a_compiled_function_keeps_rss_bounded(tier):
 
 def test_redefinitions_give_the_new_body_every_time():
     # The same loop as the bounded-RSS test, asserting only correctness (it passes today).
-    result = _redefinitions(pick(200, 2000), 2)
+    result = _redefinitions(pick(100, 2000), 2)
     assert result["wrong"] == 0
     assert result["tier"] == 2
 
 
+@pytest.mark.xfail(strict=True, reason="bug: each engine().reset() cycle (with two functions compiled to "
+                   "tier 2 again) keeps ~0.4 MiB: +65 MiB RSS over 150 cycles")
 def test_200_engine_resets_keep_rss_bounded():
-    cycles = pick(200, 1000)
-    result = run_scenario(f"""
+    result = _resets(pick(200, 1000))
+    print("\nresets:", show(result))
+    assert result["wrong"] == 0
+    marks = [result["marks"][k] for k in sorted(result["marks"], key=int)]
+    assert marks[-1] - marks[0] < 10, f"RSS by reset cycles: {result['marks']}"
+
+
+def test_resets_give_right_answers_and_empty_stats():
+    result = _resets(20)
+    assert result["wrong"] == 0
+    assert result["functions"] == 0
+
+
+def _resets(cycles: int) -> dict:
+    return run_scenario(f"""
         from scenario import *
         import gc
         engine().configure(tier1_calls=1, tier2_calls=3, background=False)
@@ -177,7 +194,3 @@ def test_200_engine_resets_keep_rss_bounded():
                 marks[k + 1] = round(rss_mib(), 1)
         report(wrong=wrong, marks=marks, functions=len(stats()["functions"]))
     """, timeout=3600)
-    print("\nresets:", show(result))
-    assert result["wrong"] == 0
-    marks = [result["marks"][k] for k in sorted(result["marks"], key=int)]
-    assert marks[-1] - marks[0] < 10, f"RSS by reset cycles: {result['marks']}"

@@ -1,0 +1,78 @@
+"""Interrupts and restarts through a real kernel (jupyter_client), while native code runs.
+
+A function is compiled with a small argument first, then called with a huge one, so the interrupt
+lands in native code (a compiled loop or deep native recursion), not in the interpreter.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+WITHIN_S = 2.0
+
+
+def _compile_then_run_long(kernel, define: str, warm: str, long_call: str) -> tuple[dict, float]:
+    kernel.ok("survivor = {'answer': 42}\n" + define)
+    kernel.ok(warm)
+    msg_id = kernel.start(long_call)
+    time.sleep(1.5)                          # the huge call is running natively now
+    sent = time.monotonic()
+    kernel.km.interrupt_kernel()
+    reply = kernel.reply_to(msg_id, timeout=30)
+    return reply, time.monotonic() - sent
+
+
+def _assert_kernel_kept_its_state(kernel, name: str, call: str, want: str) -> None:
+    assert kernel.ok("print(survivor['answer'])").strip() == "42"
+    assert kernel.ok(f"print({call})").strip() == want
+    stats = kernel.ok("import json\nprint(json.dumps(%s))" % "__import__('tierjit').stats()")
+    import json
+    record = [f for f in json.loads(stats)["functions"] if f["name"] == name][-1]
+    assert record["compiles"], f"{name} never compiled: {record}"
+
+
+def test_interrupt_a_long_compiled_loop(real_kernel):
+    reply, seconds = _compile_then_run_long(
+        real_kernel,
+        "def spin(n):\n    s = 0\n    for i in range(n):\n        s += i % 7\n    return s\n",
+        "for _ in range(10):\n    spin(100)",
+        "spin(10**13)")
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert seconds < WITHIN_S, f"KeyboardInterrupt took {seconds:.2f} s"
+    _assert_kernel_kept_its_state(real_kernel, "spin", "spin(100)", str(sum(i % 7 for i in range(100))))
+
+
+def test_interrupt_deep_native_recursion(real_kernel):
+    # Every call tree of depth 25 is 2**25 native calls: long, and deep enough to fill the native stack
+    # with frames; the prologue poll must see the interrupt and unwind them all.
+    reply, seconds = _compile_then_run_long(
+        real_kernel,
+        "def tree(n):\n    if n == 0:\n        return 1\n    return tree(n - 1) + tree(n - 1)\n",
+        "for _ in range(10):\n    tree(5)",
+        "import sys\nsys.setrecursionlimit(100000)\ntree(45)")
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert seconds < WITHIN_S, f"KeyboardInterrupt took {seconds:.2f} s"
+    _assert_kernel_kept_its_state(real_kernel, "tree", "tree(10)", "1024")
+
+
+def test_restart_while_a_background_compile_runs(real_kernel):
+    kernel = real_kernel
+    kernel.ok("%jit_config tier1_calls=1 tier2_calls=3 background=on")
+    kernel.ok("import time\nimport tierjit.tiers.native as native\n"
+              "_real = native.optimise\n"
+              "def _slow(m, tm):\n    time.sleep(3)\n    return _real(m, tm)\n"
+              "native.optimise = _slow\n"
+              "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
+              "for _ in range(6):\n    work(10)")
+    # tier 2 of work() is now sleeping inside the optimiser on the background thread
+    started = time.monotonic()
+    kernel.km.restart_kernel(now=True)
+    kernel.kc.wait_for_ready(timeout=60)
+    assert time.monotonic() - started < 30
+    assert kernel.run("work")["ename"] == "NameError"
+    kernel.ok("def again(n):\n    s = 0\n    for i in range(n):\n        s += i * i\n    return s\n"
+              "for _ in range(5):\n    r = again(100)")
+    assert kernel.ok("print(r)").strip() == "328350"
+    out = kernel.ok("import json\nprint(json.dumps([f['name'] for f in __import__('tierjit').stats()['functions']]))")
+    assert out.strip() == '["again"]'

@@ -1,0 +1,71 @@
+"""Compiled functions called from several threads while tier-ups happen give the right answers.
+
+Four threads call the same functions (and each their own) while tier 1 compiles synchronously in
+whichever thread crosses the threshold and tier 2 compiles on the background thread; new types
+arriving mid-run force deopts and recompiles. Runs in its own interpreter so a crash fails one test.
+"""
+from __future__ import annotations
+
+from hardening_run import pick, run_scenario
+
+SOURCE = '''
+def sq(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+def mix(a, b):
+    return a * 3 + b // 2 - a % 5
+def total(xs):
+    s = 0
+    for x in xs:
+        s += x
+    return s
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+'''
+
+
+def test_four_threads_calling_while_functions_tier_up():
+    rounds = pick(400, 4000)
+    result = run_scenario(f"""
+        from scenario import *
+        import sys, threading
+        sys.setswitchinterval(1e-4)        # switch threads often, in the middle of everything
+        engine().configure(tier1_calls=5, tier2_calls=50, background=True)
+        plain, jitted = load({SOURCE!r}, jitted=False), load({SOURCE!r})
+        wrong, errors = [], []
+        start = threading.Barrier(4)
+        def worker(t):
+            try:
+                start.wait()
+                for r in range({rounds}):
+                    n = (r * 7 + t) % 300
+                    # ints, floats, ints past 2**64 and lists arrive in turn: tier-ups, deopts, recompiles
+                    for f, args in (("sq", (n,)), ("mix", (n, t + 1)), ("mix", (n * 0.5, 2.0)),
+                                    ("mix", (2**70 + n, 3)), ("total", ([n, t, r],)),
+                                    ("total", ([0.5 * n, 1.5],)), ("fib", (n % 15,))):
+                        got, want = jitted[f](*args), plain[f](*args)
+                        if type(got) is not type(want) or got != want:
+                            wrong.append((t, f, args, want, got))
+            except BaseException as err:   # noqa: BLE001
+                errors.append((t, repr(err)))
+        threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(600)
+        engine().queue.drain()
+        doc = stats()
+        report(wrong=wrong[:20], errors=errors, alive=sum(th.is_alive() for th in threads),
+               tiers={{f["name"]: [c["tier"] for c in f["compiles"]] for f in doc["functions"]}},
+               background=sum(c["background"] for f in doc["functions"] for c in f["compiles"]))
+    """, timeout=1200)
+    assert not result["errors"], result["errors"]
+    assert not result["wrong"], result["wrong"]
+    assert result["alive"] == 0
+    assert result["background"] >= 1, "no tier-2 compile ran on the background thread"
+    for name in ("sq", "mix", "total", "fib"):
+        assert 1 in result["tiers"][name], result["tiers"]
