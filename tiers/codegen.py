@@ -70,21 +70,20 @@ class ModuleGen:
             self._helpers[name] = fn
         return fn
 
-    def _helper_xincref(self) -> ir.Function:
-        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xincref")
+    def _null_safe(self, name: str, capi_name: str) -> ir.Function:
+        """`void name(p) { if (p) capi_name(p); }`: Py_XINCREF / Py_XDECREF."""
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), name)
         b = ir.IRBuilder(fn.append_basic_block())
         with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
-            b.call(self.capi("Py_IncRef"), [fn.args[0]])
+            b.call(self.capi(capi_name), [fn.args[0]])
         b.ret_void()
         return fn
 
+    def _helper_xincref(self) -> ir.Function:
+        return self._null_safe("tj_xincref", "Py_IncRef")
+
     def _helper_xdecref(self) -> ir.Function:
-        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xdecref")
-        b = ir.IRBuilder(fn.append_basic_block())
-        with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
-            b.call(self.capi("Py_DecRef"), [fn.args[0]])
-        b.ret_void()
-        return fn
+        return self._null_safe("tj_xdecref", "Py_DecRef")
 
     def _helper_box_int(self) -> ir.Function:
         """(i128, big) -> new PyLong reference (NULL on error)."""
@@ -406,19 +405,13 @@ class FunctionGen:
         if isinstance(s.target, ast.Name):
             cur = self.load_local(s.target.id)
             rhs = self.expr(s.value)
-            result_ty = self.aug_type(s, cur.ty, rhs.ty)
-            self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, result_ty, line))
+            self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, t.type(s), line))
             return
         cont = self.expr(s.target.value)
         idx = self.expr(s.target.slice)
         cur = self.load_item(self.ops.dup(cont), self.ops.dup(idx), t.type(s.target), line)
         rhs = self.expr(s.value)
-        result_ty = self.aug_type(s, cur.ty, rhs.ty)
-        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, result_ty, line), line)
-
-    def aug_type(self, s: ast.AugAssign, a: str, b: str) -> str:
-        from .typer import FunctionTyper, Program
-        return FunctionTyper(Program(lambda f: None), self.t).binop(s.op, a, b, s)
+        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, t.type(s), line), line)
 
     def if_stmt(self, s: ast.If) -> None:
         cond = self.ops.truth(self.expr(s.test), s.lineno)
@@ -526,7 +519,7 @@ class FunctionGen:
 
     def range_args(self, call: ast.Call, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
         b = self.b
-        vals = [self.ops.coerce(self.expr(a), INT, line) for a in call.args]
+        vals = [self.index_value(self.expr(a), line) for a in call.args]
         small = self.ops.is_small(*vals)
         fits = ir.Constant(I1, 1)
         for v in vals:
@@ -546,6 +539,14 @@ class FunctionGen:
         for v in vals:
             self.ops.release(v)
         return start, stop, step
+
+    def index_value(self, v: V, line: int) -> V:
+        """An int from an object the way range() takes it (`__index__`, CPython's TypeError)."""
+        if v.ty != OBJ:
+            return self.ops.coerce(v, INT, line)
+        r = self.ops.check_null(self.ops.call("PyNumber_Index", v.a), line)
+        self.ops.release(v)
+        return self.ops.unbox_int(r)
 
     # ----------------------------------------------------------------- lists
     def list_len(self, lst: ir.Value) -> ir.Value:

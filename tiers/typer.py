@@ -172,12 +172,14 @@ class FunctionTyper(ast.NodeVisitor):
                 cur = t.locals.get(s.target.id, BOTTOM)
                 if cur == BOTTOM:
                     raise Unsupported(f"'{s.target.id}' is read before it is assigned at line {s.lineno}")
-                self.assign(s.target, self.binop(s.op, cur, self.expr(s.value), s), None)
+                t.exprs[id(s)] = self.binop(s.op, cur, self.expr(s.value), s)   # the result's type
+                self.assign(s.target, t.exprs[id(s)], None)
             elif isinstance(s.target, ast.Subscript):
                 cont = self.expr(s.target.value)
                 self.expr(s.target.slice)
                 cur = elem(cont) if is_list(cont) else OBJ
-                self.store_item(cont, self.binop(s.op, cur, self.expr(s.value), s), s, s.target.value)
+                t.exprs[id(s)] = self.binop(s.op, cur, self.expr(s.value), s)
+                self.store_item(cont, t.exprs[id(s)], s, s.target.value)
                 t.exprs[id(s.target)] = cur
             else:
                 raise Unsupported(f"augmented assignment to {type(s.target).__name__} at line {s.lineno}")
@@ -205,7 +207,7 @@ class FunctionTyper(ast.NodeVisitor):
             if not 1 <= len(it.args) <= 3:
                 raise Unsupported(f"range() with {len(it.args)} arguments at line {s.lineno}")
             for a in it.args:
-                if self.expr(a) not in (INT, BOOL):
+                if self.expr(a) not in (INT, BOOL, OBJ):   # objects go through __index__ at run time
                     raise Unsupported(f"range() of a non-int at line {s.lineno} is not compiled")
             self.t.exprs[id(it)] = "range"
             item = INT
