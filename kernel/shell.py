@@ -22,6 +22,16 @@ for _feature in __future__.all_feature_names:
     _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
 
 
+def _sync_tracing() -> None:
+    # A C-level tracer or profiler (coverage, %prun) does not go through sys.settrace, so the
+    # engine, if it exists yet, looks again before every cell. It is never created just for this.
+    from tierjit.tiers import current
+
+    engine = current()
+    if engine is not None:
+        engine.sync_tracing()
+
+
 class CellDefs(ast.NodeTransformer):
     """IPython AST transformer: registers each top-level def of the code being run."""
 
@@ -73,6 +83,7 @@ class TierJitShell(ZMQInteractiveShell):
         # IPython bumps execution_count before it transforms the AST, so the number
         # the user sees as In[N] has to be captured here, on the way in.
         self._cells.append(self.execution_count)
+        _sync_tracing()
         try:
             return await super().run_cell_async(
                 raw_cell,

@@ -3,7 +3,7 @@
 The public names below are the whole API other parts use (docs/engine-api.md).
 """
 from .config import CONFIG_KEYS, Config, ConfigError
-from .engine import Engine, engine, jit, stats
+from .engine import Engine, current, engine, jit, stats
 from .stats import format_stats_text
 
-__all__ = ["CONFIG_KEYS", "Config", "ConfigError", "Engine", "engine", "jit", "stats", "format_stats_text"]
+__all__ = ["CONFIG_KEYS", "Config", "ConfigError", "Engine", "current", "engine", "jit", "stats", "format_stats_text"]

@@ -34,7 +34,9 @@ class Engine:
         self._live: dict[tuple[int, str], FunctionRecord] = {}
         self._lock = threading.RLock()
         self._suspended = 0
+        self._traced = False
         self.queue = CompileQueue(self)
+        _watch_tracing()
 
     # ----------------------------------------------------------------- configuration
     def configure(self, **changes: Any) -> None:
@@ -68,7 +70,16 @@ class Engine:
 
     @property
     def active(self) -> bool:
-        return self.config.enabled and not self._suspended
+        return self.config.enabled and not self._suspended and not self._traced
+
+    def sync_tracing(self) -> None:
+        """A debugger, profiler or coverage tool is (no longer) watching: everything runs its
+        original code while one is, so stepping and profiles see the user's own bytecode."""
+        traced = sys.gettrace() is not None or sys.getprofile() is not None
+        if traced != self._traced:
+            with self._lock:
+                self._traced = traced
+                self._reinstall_all()
 
     @contextlib.contextmanager
     def suspended(self) -> Iterator[None]:
@@ -206,6 +217,7 @@ class Engine:
 
     # ----------------------------------------------------------------- tier changes
     def _on_hot(self, rec: FunctionRecord, *args: Any) -> None:
+        self.sync_tracing()
         signature = frontend.signature_of(args)
         rec.note_types(signature)
         counter = rec.counter
@@ -320,6 +332,28 @@ class Engine:
 
 _engine: Engine | None = None
 _engine_lock = threading.Lock()
+_watching = False
+
+
+def _watch_tracing() -> None:
+    """Wrap sys.settrace/sys.setprofile so pdb, %debug and profilers switch the JIT out at once.
+
+    Tools that install a C-level tracer directly are seen at the next registration or compile
+    (and by the kernel before each cell) through `sync_tracing()`."""
+    global _watching
+    if _watching:
+        return
+    _watching = True
+    for name in ("settrace", "setprofile"):
+        original = getattr(sys, name)
+
+        def wrapper(func: Any, _original: Any = original) -> None:
+            _original(func)
+            if _engine is not None:
+                _engine.sync_tracing()
+        wrapper.__doc__ = original.__doc__
+        wrapper.__name__ = name
+        setattr(sys, name, wrapper)
 
 
 def engine() -> Engine:
@@ -328,6 +362,11 @@ def engine() -> Engine:
         with _engine_lock:
             if _engine is None:
                 _engine = Engine()
+    return _engine
+
+
+def current() -> Engine | None:
+    """The process-wide engine if it has been created, without creating it."""
     return _engine
 
 
