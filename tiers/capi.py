@@ -22,6 +22,8 @@ SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "Py_IncRef": (VOID, (PTR,)),
     "PyDict_GetItem": (PTR, (PTR, PTR)),
     "PyObject_GetAttr": (PTR, (PTR, PTR)),
+    "PyObject_GetIter": (PTR, (PTR,)),
+    "PyIter_Next": (PTR, (PTR,)),
     "Py_DecRef": (VOID, (PTR,)),
     "PyLong_FromLongLong": (PTR, (I64,)),
     "PyLong_AsLongLongAndOverflow": (I64, (PTR, I32.as_pointer())),

@@ -476,6 +476,25 @@ class FunctionGen:
                 return V(INT, cur(), NULL)
             def advance() -> None:
                 b.store(b.add(cur(), step), index)
+        elif self.t.type(s.iter) == OBJ:
+            seq = self.expr(s.iter)
+            it = self.ops.check_null(self.ops.call("PyObject_GetIter", seq.a), line)
+            self.ops.release(seq)
+            lst = self.entry_alloca(PTR)          # holds the iterator; released after the loop
+            b.store(it, lst)
+            nxt = self.entry_alloca(PTR)
+            def has_next() -> ir.Value:
+                item_ = self.ops.call("PyIter_Next", b.load(lst))
+                b.store(item_, nxt)
+                ended = b.icmp_unsigned("==", item_, NULL)
+                with b.if_then(b.and_(ended, b.icmp_unsigned("!=", self.ops.call("PyErr_Occurred"), NULL)),
+                               likely=False):
+                    self.fail(line)
+                return b.not_(ended)
+            def item() -> V:
+                return V(OBJ, b.load(nxt))
+            def advance() -> None:
+                pass
         else:
             seq = self.expr(s.iter)
             lst = self.entry_alloca(PTR)

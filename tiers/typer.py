@@ -213,9 +213,12 @@ class FunctionTyper(ast.NodeVisitor):
             item = INT
         else:
             cont = self.expr(it)
-            if not is_list(cont):
-                raise Unsupported(f"'for' over {cont} at line {s.lineno} is not compiled (only range and lists)")
-            item = elem(cont)
+            if cont == OBJ:
+                item = OBJ                   # any iterable, through the iterator protocol
+            elif is_list(cont):
+                item = elem(cont)
+            else:
+                raise Unsupported(f"'for' over {cont} at line {s.lineno} is not compiled")
         if not isinstance(s.target, ast.Name):
             raise Unsupported(f"'for' target at line {s.lineno} must be a plain name")
         self.assign(s.target, item, None)
