@@ -62,7 +62,7 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     flat = []
     for a, pty in zip(args, callee.param_types):
         flat += unpack(gen.ops.coerce(a, pty, node.lineno))
-    status = b.call(fn, [ret] + flat)
+    status = b.call(fn, [ret] + flat + [gen.fn.args[-1]])
     for a, pty in zip(args, callee.param_types):
         pass
     # arguments are borrowed by the callee: release our temporaries

@@ -20,20 +20,41 @@ from .values import BUILTIN_OBJECTS, NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
 GIL_MASK = (1 << 16) - 1  # every 65,536 back-edges let other threads run (compile worker, dashboard)
-NATIVE_DEPTH_LIMIT = 20000  # native frames before RecursionError, whatever sys.getrecursionlimit() says
+CHUNK = 1024              # iterations of a range loop between safepoints
+
+
+def native_stack_budget() -> int:
+    """Bytes of C stack native recursion may use below its entry: a quarter of the smallest stack
+    a thread here gets (the main thread's rlimit, or threading.stack_size()), at most 4 MiB."""
+    import resource
+    import threading
+    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
+    if soft in (resource.RLIM_INFINITY, -1) or soft <= 0:
+        soft = 8 << 20
+    size = min(soft, threading.stack_size() or soft)
+    return min(size // 4, 4 << 20)
 
 
 class ModuleGen:
     """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, tier2_hook: Any = None, tier2_chunks: int = -1) -> None:
         self.module = ir.Module(name=name)
+        self.tier2_hook = tier2_hook
+        self.tier2_chunks = tier2_chunks
+        self.loop_work = ir.GlobalVariable(self.module, I64, "tj_loop_work")
+        self.loop_work.initializer = ir.Constant(I64, 0)
         self.keepalive: list[Any] = []
         self.fns: dict[str, ir.Function] = {}
         self.err_line = ir.GlobalVariable(self.module, I32, "tj_err_line")
         self.err_line.initializer = ir.Constant(I32, 0)
-        self.depth = ir.GlobalVariable(self.module, I64, "tj_depth")
-        self.depth.initializer = ir.Constant(I64, 0)
+        # Py_EnterRecursiveCall appends its argument to the message: give it an empty C string
+        self.empty_cstr = ir.GlobalVariable(self.module, ir.ArrayType(I8, 1), "tj_empty")
+        self.empty_cstr.initializer = ir.Constant(ir.ArrayType(I8, 1), bytearray(b"\0"))
+        self.empty_cstr.global_constant = True
+        self.stack_budget = native_stack_budget()
+        self.call_polls = ir.GlobalVariable(self.module, I64, "tj_call_polls")
+        self.call_polls.initializer = ir.Constant(I64, 0)
         self._helpers: dict[str, ir.Function] = {}
 
     def capi(self, name: str) -> ir.Function:
@@ -167,6 +188,7 @@ class ModuleGen:
             params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns) or [I8]))]
             for ty in typing.param_types:
                 params += parts(ty)
+            params.append(PTR)    # the stack anchor: where the native entry's frame is
             fn = ir.Function(self.module, ir.FunctionType(I32, params), typing.symbol)
             fn.linkage = "internal"
             self.fns[typing.symbol] = fn
@@ -251,7 +273,7 @@ class FunctionGen:
         self.b = ir.IRBuilder(body)
         if t.recursive:
             self._enter_recursion()
-        args = list(fn.args[1:])
+        args = list(fn.args[1:-1])
         for name, ty in zip(t.params, t.param_types):
             n = len(parts(ty))
             v = self.ops.dup(pack(ty, args[:n]))
@@ -272,25 +294,26 @@ class FunctionGen:
             self.cleanup()
             if t.recursive:
                 self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
-                d = self.b.load(self.mod.depth)
-                self.b.store(self.b.sub(d, ir.Constant(I64, 1)), self.mod.depth)
             self.b.ret(ir.Constant(I32, status))
 
     def _enter_recursion(self) -> None:
+        """Recursive code: CPython's recursion limit, a C-stack budget, and a safepoint per call."""
         b = self.b
-        d = b.add(b.load(self.mod.depth), ir.Constant(I64, 1))
-        b.store(d, self.mod.depth)
-        over = b.icmp_signed(">", d, ir.Constant(I64, NATIVE_DEPTH_LIMIT))
-        with b.if_then(over, likely=False):
-            # Past the native budget: let CPython's own check raise, by asking for an impossible depth.
-            self.ops.call_python(_raise_recursion, [], NONE, self.t.tree.lineno)
-        r = b.call(self.capi("Py_EnterRecursiveCall"), [self.const_obj(b"\0")])
+        line = self.t.tree.lineno
+        # Native frames live on the C stack (CPython's own Python-to-Python calls do not), so the
+        # depth is also bounded by how far below the entry's frame this frame is.
+        here = b.ptrtoint(self.poll, I64)
+        used = b.sub(b.ptrtoint(self.fn.args[-1], I64), here)
+        with b.if_then(b.icmp_signed(">", used, ir.Constant(I64, self.mod.stack_budget)), likely=False):
+            self.ops.call_python(_raise_recursion, [], NONE, line)
+        empty = b.gep(self.mod.empty_cstr, [ir.Constant(I32, 0), ir.Constant(I32, 0)])
+        r = b.call(self.capi("Py_EnterRecursiveCall"), [empty])
         with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
-            d2 = b.load(self.mod.depth)
-            b.store(b.sub(d2, ir.Constant(I64, 1)), self.mod.depth)
-            self.lines.add(self.t.tree.lineno)
-            b.store(ir.Constant(I32, self.t.tree.lineno), self.mod.err_line)
+            self.lines.add(line)
+            b.store(ir.Constant(I32, line), self.mod.err_line)
             self.b.ret(ir.Constant(I32, 1))
+        # recursion has no back-edges: Ctrl-C is checked here instead, counting calls module-wide
+        self._poll(line, counter=self.mod.call_polls)
 
     def cleanup(self) -> None:
         for name, ty in self.t.locals.items():
@@ -405,13 +428,13 @@ class FunctionGen:
         if isinstance(s.target, ast.Name):
             cur = self.load_local(s.target.id)
             rhs = self.expr(s.value)
-            self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, t.type(s), line))
+            self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True))
             return
         cont = self.expr(s.target.value)
         idx = self.expr(s.target.slice)
         cur = self.load_item(self.ops.dup(cont), self.ops.dup(idx), t.type(s.target), line)
         rhs = self.expr(s.value)
-        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, t.type(s), line), line)
+        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True), line)
 
     def if_stmt(self, s: ast.If) -> None:
         cond = self.ops.truth(self.expr(s.test), s.lineno)
@@ -421,10 +444,23 @@ class FunctionGen:
             with other:
                 self.block(s.orelse)
 
-    def _poll(self, line: int) -> None:
+    def _poll(self, line: int, every: int = POLL_MASK + 1, counter: ir.Value | None = None) -> None:
+        """A safepoint: check for signals once per `every` calls, let other threads run now and then."""
         b = self.b
-        n = b.add(b.load(self.poll), ir.Constant(I64, 1))
-        b.store(n, self.poll)
+        counter = counter if counter is not None else self.poll
+        if every == 1 and self.mod.tier2_chunks > 0:
+            # a hot loop in tier-1 code asks for tier 2 (compiled in the background by default)
+            work = b.add(b.load(self.mod.loop_work), ir.Constant(I64, 1))
+            b.store(work, self.mod.loop_work)
+            with b.if_then(b.icmp_signed("==", work, ir.Constant(I64, self.mod.tier2_chunks)), likely=False):
+                r = self.ops.call("PyObject_CallNoArgs", self.const_obj(self.mod.tier2_hook))
+                with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
+                    with then:
+                        self.ops.call("PyErr_Clear")
+                    with other:
+                        self.ops.xdecref(r)
+        n = b.add(b.load(counter), ir.Constant(I64, 1024 // every if every < 1024 else 1))
+        b.store(n, counter)
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         with b.if_then(due, likely=False):
             r = b.call(self.capi("PyErr_CheckSignals"), [])
@@ -464,6 +500,9 @@ class FunctionGen:
         b = self.b
         line = s.lineno
         if self.t.exprs.get(id(s.iter)) == "range":
+            self.range_loop(s)
+            return
+        if False:
             start, stop, step = self.range_args(s.iter, line)
             index = self.entry_alloca(I128)
             b.store(start, index)
@@ -535,6 +574,62 @@ class FunctionGen:
         b.position_at_end(end)
         if self.t.exprs.get(id(s.iter)) != "range":
             self.ops.xdecref(b.load(lst))
+
+    def range_loop(self, s: ast.For) -> None:
+        """`for i in range(...)`, strip-mined: an inner run of up to CHUNK iterations with no
+        safepoint (so LLVM can still delete, unroll or vectorise it), a safepoint between runs."""
+        b = self.b
+        line = s.lineno
+        start, stop, step = self.range_args(s.iter, line)
+        index = self.entry_alloca(I128)
+        chunk_end = self.entry_alloca(I128)
+        b.store(start, index)
+        up = b.icmp_signed(">", step, ir.Constant(I128, 0))
+
+        def before(i: ir.Value, limit: ir.Value) -> ir.Value:
+            return b.select(up, b.icmp_signed("<", i, limit), b.icmp_signed(">", i, limit))
+
+        head, chunk, body, step_block, safepoint, orelse, end = (
+            self.fn.append_basic_block(f"range.{x}")
+            for x in ("head", "chunk", "body", "step", "safepoint", "else", "end"))
+        next_start = self.entry_alloca(I128)
+        last_chunk = self.entry_alloca(I1)
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(before(b.load(index), stop), chunk, orelse)
+        b.position_at_end(chunk)
+        # Where the next run starts is fixed before this one runs, so nothing after the inner loop
+        # needs its final index, and LLVM may delete an inner loop that does no work.
+        far = b.add(b.load(index), b.mul(step, ir.Constant(I128, CHUNK)))
+        more = before(far, stop)
+        b.store(b.select(more, far, stop), chunk_end)
+        b.store(far, next_start)
+        b.store(b.not_(more), last_chunk)
+        b.branch(body)
+        b.position_at_end(body)
+        self.current = s
+        self.store_local(s.target.id, V(INT, b.load(index), NULL))
+        self.loops.append((step_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(step_block)
+        b.position_at_end(step_block)
+        nxt = b.add(b.load(index), step)
+        b.store(nxt, index)
+        b.cbranch(before(nxt, b.load(chunk_end)), body, safepoint)
+        b.position_at_end(safepoint)
+        self._poll(line, every=1)
+        following = self.fn.append_basic_block("range.next")
+        b.cbranch(b.load(last_chunk), orelse, following)
+        b.position_at_end(following)
+        b.store(b.load(next_start), index)
+        b.branch(chunk)
+        b.position_at_end(orelse)
+        self.block(s.orelse)
+        if not b.block.is_terminated:
+            b.branch(end)
+        b.position_at_end(end)
 
     def range_args(self, call: ast.Call, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
         b = self.b

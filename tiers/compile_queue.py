@@ -72,6 +72,9 @@ class CompileQueue:
     def _run(self, rec: FunctionRecord, tier: int, generation: int, background: bool) -> None:
         from .compiler import compile_unit   # imports llvmlite: only once something is hot
         engine = self.engine
+        if rec.generation != generation or rec.tree is None:
+            rec.pending_tier2 = False
+            return          # redefined or reset while it waited: nothing to compile
         engine.events.emit("compile_start", rec.id, tier)
         start = time.perf_counter()
         try:
@@ -79,12 +82,14 @@ class CompileQueue:
                 unit = compile_unit(engine, rec, tier)
         except Unsupported as err:
             rec.pending_tier2 = False
-            self._failed(rec, tier, str(err), start)
+            if rec.generation == generation:
+                self._failed(rec, tier, str(err), start)
             return
         except Exception as err:   # a compiler bug must never reach the user's cell
             rec.pending_tier2 = False
-            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
-            self._failed(rec, tier, f"internal compiler error: {detail}", start)
+            if rec.generation == generation:     # else: redefined meanwhile, the failure is moot
+                detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+                self._failed(rec, tier, f"internal compiler error: {detail}", start)
             return
         ms = (time.perf_counter() - start) * 1e3
         engine.events.emit("compile_end", rec.id, tier, ms=ms)
@@ -126,7 +131,7 @@ class CompileQueue:
     def enforce_budget(self) -> None:
         engine = self.engine
         limit = engine.config.code_cache_mb * 1024 * 1024
-        live = [r for r in engine._live.values() if r.units]
+        live = [r for r in engine._live.values() if r.units or r.osr_units]
         total = sum(r.code_bytes for r in live)
         if total <= limit:
             return

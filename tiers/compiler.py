@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import instrument
-from .codegen import FunctionGen, ModuleGen
+from .codegen import CHUNK, FunctionGen, ModuleGen
 from .entry import build_entry
 from .frontend import Unsupported
 from .native import NativeUnit
@@ -47,6 +47,9 @@ def type_program(engine: "Engine", rec: FunctionRecord) -> tuple[Program, Typing
         return other.tree
     program = Program(is_jit)
     typing = program.typing(rec.func, rec.tree, param_types(rec))
+    if any(t.calls_unknown for t in program.typings.values()):
+        program = Program(is_jit, boxed_lists=True)
+        typing = program.typing(rec.func, rec.tree, param_types(rec))
     return program, typing
 
 
@@ -78,17 +81,23 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     program, typing = type_program(engine, rec)
     stages["types"] = (time.perf_counter() - t) * 1e3
     t = time.perf_counter()
-    mod = ModuleGen(f"{rec.name}_t{tier}")
+    generation = rec.generation
+    tier2_hook = lambda: engine.on_tier2(rec, generation)   # noqa: E731
+    # tier-1 code asks for tier 2 after tier2_calls calls or tier2_loops loop iterations (counted
+    # per safepoint, i.e. per CHUNK iterations), whichever comes first
+    loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
+    mod = ModuleGen(f"{rec.name}_t{tier}", tier2_hook, loop_chunks)
     lines: set[int] = set()
     for spec in list(program.typings.values()):
         gen = FunctionGen(mod, spec)
         gen.generate()
         lines |= gen.lines
+        if tier >= 2 and spec is not typing and not spec.recursive:
+            gen.fn.attributes.add("alwaysinline")     # tier 2 inlines JIT'd callees into the caller
     guard_failed = GuardFailed(engine, rec)
-    generation = rec.generation
     tier2_at = engine.config.tier2_calls if tier == 1 and not osr else -1
     guard_failed.reasons = build_entry(mod, typing, guard_failed,
-                                       lambda: engine.on_tier2(rec, generation), tier2_at, lines)
+                                       tier2_hook, tier2_at, lines)
     ir_text = str(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
     unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed])

@@ -22,7 +22,7 @@ from .records import NEVER, CallCounter, Compile, FunctionRecord, LoopCounter
 from .stats import build as build_stats
 
 DEOPT_LIMIT = 4          # recompiles after failed guards before a function is left on tier 0
-MAX_DEAD_RECORDS = 1000  # history kept for redefined functions
+MAX_DEAD_RECORDS = 500   # history kept for redefined functions
 OSR_READY = True         # loop-header entry into native code (osr.py)
 
 
@@ -213,7 +213,13 @@ class Engine:
         if restore and rec.func is not None and rec.original_code is not None:
             rec.func.__code__ = rec.original_code
         if rec.state == "compiled":
-            rec.state = "evicted"
+            rec.state, rec.tier = "evicted", 0
+        if restore:
+            # A redefined or reset function is history: keep its numbers, drop what is heavy
+            # (IR texts, typed trees, the profiling copy), so 10,000 redefinitions stay small.
+            rec.explained_units = {}
+            rec.tree = rec.profile_code = None
+            rec.sites = []
 
     # ----------------------------------------------------------------- tier changes
     def _on_hot(self, rec: FunctionRecord, *args: Any) -> None:
@@ -270,8 +276,9 @@ class Engine:
 
     def tier0_function(self, rec: FunctionRecord) -> types.FunctionType:
         func = rec.func
-        assert func is not None and rec.profile_code is not None
-        return types.FunctionType(rec.profile_code, func.__globals__, func.__name__)
+        assert func is not None
+        code = rec.profile_code if rec.profile_code is not None else rec.original_code
+        return types.FunctionType(code, func.__globals__, func.__name__)
 
     def _osr_enter(self, rec: FunctionRecord, site: Any, loop: LoopCounter, iterator: Any) -> Any:
         from .osr import enter   # OSR pulls in the compiler; keep it off the import path of tier 0
@@ -295,6 +302,7 @@ class Engine:
             # "stats start empty": a re-armed function shows up again once it is called.
             for rec in self._records:
                 rec.listed = False
+            self.events.clear()
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -112,7 +112,8 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
             with other:
                 b.call(mod.helper("xdecref"), [r])
     ret = b.alloca(ir.LiteralStructType(parts(top.returns) or [ir.IntType(8)]))
-    status = b.call(mod.fns[top.symbol], [ret] + unboxed)
+    anchor = b.bitcast(ret, PTR)      # an address in this frame: native recursion measures from here
+    status = b.call(mod.fns[top.symbol], [ret] + unboxed + [anchor])
     ok_block = fn.append_basic_block("ok")
     err_block = fn.append_basic_block("error")
     b.cbranch(b.icmp_signed("==", status, ir.Constant(I32, 0)), ok_block, err_block)

@@ -98,13 +98,18 @@ class Typing:
 class Program:
     """All specialisations typed for one compile unit (the entry function and its JIT'd callees)."""
 
-    def __init__(self, is_jit: Any) -> None:
+    def __init__(self, is_jit: Any, boxed_lists: bool = False) -> None:
         self.is_jit = is_jit                  # callable: function object -> its AST or None
+        # When the code calls Python functions we cannot see into, any list may have any item
+        # type after such a call: lists are then read as lists of objects.
+        self.boxed_lists = boxed_lists
         self.typings: dict[tuple[int, tuple[str, ...]], Typing] = {}
         self._active: list[Typing] = []
         self.changed = False
 
     def typing(self, func: types.FunctionType, tree: ast.FunctionDef, arg_types: tuple[str, ...]) -> Typing:
+        if self.boxed_lists:
+            arg_types = tuple(LIST_OBJ if is_list(a) else a for a in arg_types)
         key = (id(func), arg_types)
         typing = self.typings.get(key)
         if typing is not None:
@@ -347,6 +352,8 @@ class FunctionTyper(ast.NodeVisitor):
             result = BOTTOM
             for e in node.elts:
                 result = join(result, self.expr(e))
+            if self.p.boxed_lists:
+                return LIST_OBJ
             return {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(result, LIST_OBJ) if result != BOTTOM else LIST_OBJ
         if isinstance(node, ast.Tuple):
             for e in node.elts:

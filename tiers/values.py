@@ -178,12 +178,17 @@ class Ops:
         raise Unsupported(f"internal: cannot use a {v.ty} as a {ty} at line {line}")
 
     # ----------------------------------------------------------------- generic slow paths
-    def slow_binop(self, op: type, x: V, y: V, result_ty: str, line: int) -> V:
+    def slow_binop(self, op: type, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
+        """CPython's operation on boxed operands; `inplace` for `x op= y` (lists extend in place,
+        and errors name the augmented operator as CPython's do)."""
         xo, yo = self.box(x, line), self.box(y, line)
+        name = "PyNumber_Power" if op is ast.Pow else _PY_NUMBER[op]
+        if inplace:
+            name = name.replace("PyNumber_", "PyNumber_InPlace")
         if op is ast.Pow:
-            r = self.call("PyNumber_Power", xo, yo, self.gen.const_obj(None))
+            r = self.call(name, xo, yo, self.gen.const_obj(None))
         else:
-            r = self.call(_PY_NUMBER[op], xo, yo)
+            r = self.call(name, xo, yo)
         self.xdecref(xo)
         self.xdecref(yo)
         self.check_null(r, line)
@@ -225,11 +230,11 @@ class Ops:
         return cond
 
     # ----------------------------------------------------------------- arithmetic
-    def binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int) -> V:
+    def binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
         opt = type(op)
         if result_ty == OBJ or is_list(result_ty) or OBJ in (x.ty, y.ty):
-            return V(result_ty, self.box(self.slow_binop(opt, x, y, OBJ, line), line)) \
-                if result_ty != OBJ else self.slow_binop(opt, x, y, OBJ, line)
+            r = self.slow_binop(opt, x, y, OBJ, line, inplace)
+            return r if result_ty == OBJ else V(result_ty, r.a)
         if result_ty == BOOL:      # & | ^ on two bools
             fn = {ast.BitAnd: self.b.and_, ast.BitOr: self.b.or_, ast.BitXor: self.b.xor}[opt]
             return V(BOOL, fn(x.a, y.a))

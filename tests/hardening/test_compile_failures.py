@@ -168,8 +168,6 @@ def test_a_tiny_code_cache_evicts_and_answers_stay_right():
     assert "evicted" in result["states"], result
 
 
-@pytest.mark.xfail(strict=True, reason="bug: OSR units (rec.osr_units) are outside the code-cache budget: "
-                   "evicted functions keep ~13 KB of OSR code each, 146 KiB live with code_cache_mb=0.01")
 def test_a_tiny_code_cache_holds_little_code():
     result = _tiny_cache_run()
     # one unit is ~4-13 KB: a 10 KiB budget holds one or two functions' code at once

@@ -444,7 +444,7 @@ class _Builder:
         self.in_entry = True
         f_params = tuple(self.index([INT, FLOAT]) for _ in range(self.draw(st.integers(1, 3))))
         f_lines, scope = self.function("f", f_params, [f"a{i}" for i in range(len(f_params))],
-                                       "v", statements=10)
+                                       "v", statements=8)
         self.entry_return = f"return ({', '.join(scope.variables)},)"
         f_lines += self.block(scope, 1, 6)
         f_lines.append(f"    {self.entry_return}")

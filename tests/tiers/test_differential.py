@@ -13,8 +13,8 @@ import textwrap
 import pytest
 
 from tierharness import (
-    assert_reached, assert_same_outcomes, assert_unsupported, calls_on, define,
-    differential, load, record_for, run_calls, use_tier,
+    assert_reached, assert_unsupported, calls_on, define, differential, load, record_for,
+    use_tier,
 )
 
 pytestmark = pytest.mark.timeout(300)
