@@ -246,8 +246,6 @@ class FunctionGen:
     # -- the function
     def generate(self) -> None:
         t = self.t
-        if t.returns == BOTTOM and not any(isinstance(n, ast.Return) for n in ast.walk(t.tree)):
-            t.returns = NONE        # it never returns (an endless loop): any type will do
         if any(ty == BOTTOM for ty in t.locals.values()) or t.returns == BOTTOM:
             raise Unsupported(f"types of {t.tree.name} could not be inferred (a value is never computed)")
         fn = self.fn

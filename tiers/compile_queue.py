@@ -128,16 +128,19 @@ class CompileQueue:
                 still.append(unit)
         self._graveyard = still
 
-    def enforce_budget(self) -> None:
+    def enforce_budget(self, keep: FunctionRecord | None = None) -> None:
+        """Evict the least-called code until the cache fits; `keep` (just installed) stays, even
+        if it alone is over the budget."""
         engine = self.engine
         limit = engine.config.code_cache_mb * 1024 * 1024
         live = [r for r in engine._live.values() if r.units or r.osr_units]
         total = sum(r.code_bytes for r in live)
         if total <= limit:
             return
-        # Evict the least-called code first; the newest install is kept even if alone over budget.
         live.sort(key=lambda r: sum(u.calls() for u in r.units))
-        for rec in live[:-1]:
+        for rec in live:
+            if rec is keep:
+                continue
             if total <= limit:
                 break
             total -= rec.code_bytes

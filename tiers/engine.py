@@ -253,7 +253,7 @@ class Engine:
         rec.state, rec.tier = "compiled", unit.tier
         self._install(rec)
         self.events.emit("tier_up", rec.id, unit.tier)
-        self.queue.enforce_budget()
+        self.queue.enforce_budget(keep=rec)
 
     def deopt(self, rec: FunctionRecord, unit: Any, reason: str) -> types.FunctionType:
         """A guard failed at function entry: record it, go back to tier 0; returns what runs this call."""

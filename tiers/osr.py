@@ -93,7 +93,7 @@ def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, ite
             lc.osr_at = NEVER    # it will not compile for these types: stop asking
             return lc
         rec.osr_units[key] = unit
-        engine.queue.enforce_budget()
+        engine.queue.enforce_budget(keep=rec)
         if key not in rec.osr_units:      # evicted at once: the cache is too small even for this
             return lc
     rec.osr[(site.line, unit.tier)] = rec.osr.get((site.line, unit.tier), 0) + 1

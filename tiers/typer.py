@@ -133,6 +133,8 @@ class Program:
                 raise Unsupported(f"types of {tree.name} did not settle")
         finally:
             self._active.pop()
+        if typing.returns == BOTTOM and not any(isinstance(n, ast.Return) for n in ast.walk(tree)):
+            typing.returns = NONE       # it never returns (an endless loop): any type will do
         return typing
 
 

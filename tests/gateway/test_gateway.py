@@ -112,9 +112,6 @@ def test_interrupt_endpoint_stops_a_long_loop_in_an_already_compiled_function(re
     assert remote.ok("count_up(10)").results[-1]["text/plain"] == "45"
 
 
-@pytest.mark.xfail(strict=False, reason="engine gap: a loop-only function with no reachable return "
-                   "falls back ('types ... could not be inferred (a value is never computed)'), "
-                   "so `while True` without a return is never compiled, not even by OSR")
 def test_a_loop_with_no_return_is_compiled_by_osr(remote):
     remote.ok(SPIN.replace("spin", "spin_forever"))
     reply, _ = _interrupt(remote, "spin_forever()")
