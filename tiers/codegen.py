@@ -578,6 +578,10 @@ class FunctionGen:
         safepoint (so LLVM can still delete, unroll or vectorise it), a safepoint between runs."""
         b = self.b
         line = s.lineno
+        consts = [a.value for a in s.iter.args if isinstance(a, ast.Constant) and type(a.value) is int]
+        if len(consts) == len(s.iter.args) and (0 in consts[2:] or len(range(*consts)) <= CHUNK):
+            if 0 not in consts[2:]:
+                return self.short_range_loop(s, range(*consts))
         start, stop, step = self.range_args(s.iter, line)
         index = self.entry_alloca(I128)
         chunk_end = self.entry_alloca(I128)
@@ -623,6 +627,35 @@ class FunctionGen:
         b.position_at_end(following)
         b.store(b.load(next_start), index)
         b.branch(chunk)
+        b.position_at_end(orelse)
+        self.block(s.orelse)
+        if not b.block.is_terminated:
+            b.branch(end)
+        b.position_at_end(end)
+
+    def short_range_loop(self, s: ast.For, r: range) -> None:
+        """`for j in range(4)`: a constant, short trip count needs no safepoint (the enclosing loop
+        has one), which leaves LLVM free to unroll it completely."""
+        b = self.b
+        index = self.entry_alloca(I128)
+        b.store(ir.Constant(I128, r.start), index)
+        head, body, step_block, orelse, end = (self.fn.append_basic_block(f"short.{x}")
+                                               for x in ("head", "body", "step", "else", "end"))
+        b.branch(head)
+        b.position_at_end(head)
+        cmp = "<" if r.step > 0 else ">"
+        b.cbranch(b.icmp_signed(cmp, b.load(index), ir.Constant(I128, r.stop)), body, orelse)
+        b.position_at_end(body)
+        self.current = s
+        self.store_local(s.target.id, V(INT, b.load(index), NULL))
+        self.loops.append((step_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(step_block)
+        b.position_at_end(step_block)
+        b.store(b.add(b.load(index), ir.Constant(I128, r.step)), index)
+        b.branch(head)
         b.position_at_end(orelse)
         self.block(s.orelse)
         if not b.block.is_terminated:

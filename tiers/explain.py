@@ -39,6 +39,12 @@ def typed_ir(typing: Any) -> str:
     return "\n".join(lines)
 
 
+def loop_headers(ir_text: str) -> int:
+    """Loops in the IR, counted by their header blocks (codegen names them; LLVM keeps the names)."""
+    return len(re.findall(r'^"?(?:range\.head|range\.chunk|short\.head|while\.head|for\.head)[\d.]*"?:',
+                          ir_text, re.M))
+
+
 def count_instructions(ir_text: str) -> int:
     return sum(1 for line in ir_text.splitlines() if line.startswith("  ") and not line.strip().endswith(":"))
 
@@ -59,10 +65,11 @@ def summary(units: dict[int, Any]) -> str:
                 out.append(f"  callees inlined: {', '.join(inlined) or 'none'}; "
                            f"kept as calls: {', '.join(c for c in callees if c in defined) or 'none'}")
             vectorised = "<2 x" in unit.ir_after or "<4 x" in unit.ir_after or "<8 x" in unit.ir_after
-            unrolled = "llvm.loop.unroll" in unit.ir_after or unit.ir_after.count("for.body") > \
-                unit.ir_before.count("for.body")
+            before_loops, after_loops = loop_headers(unit.ir_before), loop_headers(unit.ir_after)
             out.append(f"  loops vectorised: {'yes' if vectorised else 'no'}; "
-                       f"unrolled: {'yes' if unrolled else 'no'}")
+                       f"unrolled: {'yes' if after_loops < before_loops else 'no'} "
+                       f"(loops in the IR: {before_loops} -> {after_loops}; a loop LLVM unrolled "
+                       f"completely or deleted as dead code is gone)")
     return "\n".join(out) or "not compiled yet"
 
 
