@@ -126,6 +126,9 @@ class NativeUnit:
         self._calls = ctypes.c_int64.from_address(self.engine.get_global_value_address("tj_calls"))
         self._active = ctypes.c_int64.from_address(self.engine.get_global_value_address("tj_active"))
         self.method_def = PyMethodDef(name.encode(), self.entry_address, METH_FASTCALL, None)
+        # The builtin points at this PyMethodDef; its `self` (the fallback) keeps it alive for as
+        # long as the builtin can be called, however long a stale stub survives.
+        fallback.method_def = self.method_def
         self.builtin = _new_cfunction(ctypes.addressof(self.method_def), fallback, None)
         self.stub: Any = None
         self.signature = ""
@@ -149,9 +152,18 @@ class NativeUnit:
             del module
             context.close()
 
+    def __del__(self) -> None:
+        # An engine must go before the context its module lives in: never leave it to the GC.
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def close(self) -> None:
         """Free the machine code; the builtin keeps working by running the call on tier 0."""
-        if self.closed:
+        if self.closed or not hasattr(self, "method_def"):
+            if not self.closed and getattr(self, "engine", None) is not None:
+                self.engine.close()
             return
         self._final_calls = self._calls.value
         self.method_def.ml_meth = dead_entry_address()
