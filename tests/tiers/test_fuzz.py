@@ -28,7 +28,7 @@ EXAMPLES = int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500"))
 SEED = os.environ.get("TIERJIT_FUZZ_SEED")
 LAST_PROGRAM = os.path.join(tempfile.gettempdir(), "tierjit-fuzz-last.py")
 
-pytestmark = pytest.mark.timeout(max(1800, EXAMPLES * 4))
+pytestmark = pytest.mark.timeout(max(3600, EXAMPLES * 6))   # compiles dominate: ~2 per program
 
 FUZZ = settings(
     max_examples=EXAMPLES,
