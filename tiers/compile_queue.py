@@ -19,6 +19,10 @@ from .records import Compile, FunctionRecord
 if TYPE_CHECKING:
     from .engine import Engine
 
+# Every LLVM call that creates or frees code holds this: compiles run on two threads, and freeing an
+# engine while another thread compiles is not safe. Re-entrant, because closing can nest in compiling.
+LLVM_LOCK = threading.RLock()
+
 
 class CompileQueue:
     def __init__(self, engine: "Engine") -> None:
@@ -26,13 +30,15 @@ class CompileQueue:
         self._jobs: "queue.Queue[tuple[FunctionRecord, int, int]]" = queue.Queue()
         self._worker: threading.Thread | None = None
         self._graveyard: list[Any] = []      # units replaced but maybe still running
-        self.llvm_lock = threading.Lock()    # LLVM work is serialised (FACTS: one compile at a time)
+        self.llvm_lock = LLVM_LOCK            # LLVM work is serialised (FACTS: one compile at a time)
         self._idle = threading.Event()
         self._idle.set()
         os.register_at_fork(after_in_child=self._after_fork)
 
     def _after_fork(self) -> None:
-        self.llvm_lock = threading.Lock()
+        global LLVM_LOCK
+        LLVM_LOCK = threading.RLock()      # a lock held by a thread that did not survive the fork
+        self.llvm_lock = LLVM_LOCK
         self._worker = None
         self._jobs = queue.Queue()
         self._idle = threading.Event()
@@ -119,7 +125,16 @@ class CompileQueue:
         self.collect()
 
     def collect(self) -> None:
-        """Close retired units that no native frame is running in."""
+        """Close retired units that no native frame is running in (later, if a compile is running
+        on another thread right now: LLVM must not free code while it compiles)."""
+        if not self.llvm_lock.acquire(blocking=False):
+            return
+        try:
+            self._collect()
+        finally:
+            self.llvm_lock.release()
+
+    def _collect(self) -> None:
         still = []
         for unit in self._graveyard:
             if unit.active() == 0:

@@ -23,6 +23,7 @@ from .stats import build as build_stats
 
 DEOPT_LIMIT = 4          # recompiles after failed guards before a function is left on tier 0
 MAX_DEAD_RECORDS = 500   # history kept for redefined functions
+TEMPLATE_CACHE = 4096     # profiling-code templates and parsed sources kept for re-arming
 OSR_READY = True         # loop-header entry into native code (osr.py)
 
 
@@ -35,6 +36,10 @@ class Engine:
         self._lock = threading.RLock()
         self._suspended = 0
         self._traced = False
+        # original code object id -> (that code, (filename, osr threshold), unpatched profiling code):
+        # re-arming after a reset patches new counters into it instead of compiling again
+        self._templates: dict[int, tuple[Any, Any, Any]] = {}
+        self._parsed: dict[int, tuple[Any, Any, Any, Any]] = {}
         self.queue = CompileQueue(self)
         _watch_tracing()
 
@@ -127,14 +132,22 @@ class Engine:
             self._live[self._key(obj)] = rec
             self._records.append(rec)
             self._trim_history()
-        reason = "decorated" if decorated else frontend.quick_reason(obj)
-        if reason is None:
-            try:
-                rec.tree, rec.source = frontend.load_ast(obj)
-            except frontend.Unsupported as err:
-                reason = str(err)
-        if reason is None:
-            reason = frontend.check_subset(rec.tree)
+        parsed = self._parsed.get(id(code))
+        if not decorated and parsed is not None and parsed[0] is code:
+            _, reason, rec.tree, rec.source = parsed      # seen before (a reset re-arms it)
+        else:
+            reason = "decorated" if decorated else frontend.quick_reason(obj)
+            if reason is None:
+                try:
+                    rec.tree, rec.source = frontend.load_ast(obj)
+                except frontend.Unsupported as err:
+                    reason = str(err)
+            if reason is None:
+                reason = frontend.check_subset(rec.tree)
+            if not decorated:
+                self._parsed[id(code)] = (code, reason, rec.tree, rec.source)
+                while len(self._parsed) > TEMPLATE_CACHE:
+                    self._parsed.pop(next(iter(self._parsed)))
         if reason is not None:
             self._fallback(rec, reason)
             return obj
@@ -156,8 +169,16 @@ class Engine:
                 lc.osr_at = cfg.tier1_loops if cfg.osr else NEVER
                 lc.enter = functools.partial(self._osr_enter, rec, site, lc)
         rec.sites = sites
+        key = (func.__code__.co_filename, cfg.tier1_loops)
+        cached = self._templates.get(id(rec.original_code))
+        if cached is None or cached[0] is not rec.original_code or cached[1] != key:
+            template = instrument.profiling_template(rec.tree, func.__code__.co_filename, sites, cfg.tier1_loops)
+            cached = (rec.original_code, key, template)
+            self._templates[id(rec.original_code)] = cached
+            while len(self._templates) > TEMPLATE_CACHE:
+                self._templates.pop(next(iter(self._templates)))
         rec.profile_code = instrument.profiling_code(rec.tree, func.__code__.co_filename, rec.counter,
-                                                     sites, rec.loops, cfg.tier1_loops)
+                                                     sites, rec.loops, cfg.tier1_loops, cached[2])
         rec.state, rec.tier = "profiling", 0
         self._install(rec)
 

@@ -168,12 +168,19 @@ def patch_consts(code: types.CodeType, mapping: dict[str, object]) -> types.Code
 
 
 def profiling_code(fn: ast.FunctionDef, filename: str, counter: CallCounter,
-                   sites: list[LoopSite], loops: list[LoopCounter], osr_at: int) -> types.CodeType:
-    code = compile_function(profiling_tree(fn, sites, osr_at), filename)
+                   sites: list[LoopSite], loops: list[LoopCounter], osr_at: int,
+                   template: types.CodeType | None = None) -> types.CodeType:
+    """The profiling copy; `template` (its code before the counters are patched in) skips the
+    compile when a function is re-armed (`%jit_reset`)."""
+    code = template if template is not None else profiling_template(fn, filename, sites, osr_at)
     mapping: dict[str, object] = {CALL_PLACEHOLDER: counter, ITER_PLACEHOLDER: builtins.iter}
     for site, loop in zip(sites, loops):
         mapping[loop_placeholder(site.index)] = loop
     return patch_consts(code, mapping)
+
+
+def profiling_template(fn: ast.FunctionDef, filename: str, sites: list[LoopSite], osr_at: int) -> types.CodeType:
+    return compile_function(profiling_tree(fn, sites, osr_at), filename)
 
 
 def stub_code(fn: ast.FunctionDef, filename: str, native: object, like: types.CodeType) -> types.CodeType:

@@ -13,7 +13,7 @@ from typing import Any
 
 from llvmlite import binding as llvm
 
-from . import capi
+from . import capi, compile_queue
 
 METH_FASTCALL = 0x0080
 
@@ -144,6 +144,10 @@ class NativeUnit:
         return 0 if self.closed else self._active.value
 
     def asm(self) -> str:
+        with compile_queue.LLVM_LOCK:
+            return self._asm()
+
+    def _asm(self) -> str:
         context = llvm.create_context()
         try:
             module = llvm.parse_assembly(self.ir_after, context=context)
@@ -155,7 +159,18 @@ class NativeUnit:
     def __del__(self) -> None:
         # An engine must go before the context its module lives in: never leave it to the GC.
         try:
-            self.close()
+            lock = compile_queue.LLVM_LOCK
+            if lock.acquire(blocking=False):
+                try:
+                    self.close()
+                finally:
+                    lock.release()
+            elif not self.closed:
+                # Another thread is compiling: keep this code (a small leak) rather than free it
+                # under that thread's feet or let the context go before the engine.
+                for obj in (getattr(self, "engine", None), getattr(self, "context", None)):
+                    if obj is not None:
+                        obj.detach()
         except Exception:
             pass
 

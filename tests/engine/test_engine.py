@@ -1,8 +1,6 @@
 """The engine's life-cycle rules, each stated as an example: tracing, reset, OSR, the GIL, explain."""
 import linecache
 import sys
-import threading
-import time
 
 import pytest
 
@@ -104,37 +102,6 @@ def f(n, start):
     expected = (5 + sum(i * 7 for i in range(3, 200_001, 2)), -1, 199_999)
     assert f(200_001, 5) == expected
     assert record(f)["osr"]
-
-
-def test_other_threads_run_while_a_native_loop_runs():
-    source = """
-def spin(n):
-    x = 0
-    for i in range(n):
-        x += i & 7
-    return x
-"""
-    f = define(source, "spin")
-    for _ in range(4):
-        f(1000)
-    assert record(f)["tier"] == 2
-    ticks = []
-
-    def ticker():
-        for _ in range(30):
-            ticks.append(time.perf_counter())
-            time.sleep(0.005)
-
-    t = threading.Thread(target=ticker)
-    n = 300_000_000
-    start = time.perf_counter()
-    t.start()
-    result = f(n)
-    end = time.perf_counter()
-    t.join()
-    assert result == sum(range(8)) * (n // 8)
-    if end - start > 0.05:      # only meaningful when the loop ran long enough to be overtaken
-        assert sum(start < x < end for x in ticks) >= 2
 
 
 def test_explain_shows_every_stage():
