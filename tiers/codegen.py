@@ -488,6 +488,23 @@ class FunctionGen:
         if not b.block.is_terminated:
             self._poll(s.lineno)
             b.branch(head)
+        self._loop_else(s, orelse, end)
+
+    def _loop_body(self, s: ast.For, body: ir.Block, step_block: ir.Block, end: ir.Block, item) -> None:
+        """The body of a `for`: bind the target, run the statements (continue -> step, break -> end)."""
+        b = self.b
+        b.position_at_end(body)
+        self.current = s
+        self.store_local(s.target.id, item())
+        self.loops.append((step_block, end))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(step_block)
+
+    def _loop_else(self, s: ast.For | ast.While, orelse: ir.Block, end: ir.Block) -> None:
+        """The loop's `else` runs when it ends without `break`; both ways lead to `end`."""
+        b = self.b
         b.position_at_end(orelse)
         self.block(s.orelse)
         if not b.block.is_terminated:
@@ -500,20 +517,7 @@ class FunctionGen:
         if self.t.exprs.get(id(s.iter)) == "range":
             self.range_loop(s)
             return
-        if False:
-            start, stop, step = self.range_args(s.iter, line)
-            index = self.entry_alloca(I128)
-            b.store(start, index)
-            cur = lambda: b.load(index)   # noqa: E731
-            def has_next() -> ir.Value:
-                i = cur()
-                return b.select(b.icmp_signed(">", step, ir.Constant(I128, 0)),
-                                b.icmp_signed("<", i, stop), b.icmp_signed(">", i, stop))
-            def item() -> V:
-                return V(INT, cur(), NULL)
-            def advance() -> None:
-                b.store(b.add(cur(), step), index)
-        elif self.t.type(s.iter) == OBJ:
+        if self.t.type(s.iter) == OBJ:
             seq = self.expr(s.iter)
             it = self.ops.check_null(self.ops.call("PyObject_GetIter", seq.a), line)
             self.ops.release(seq)
@@ -553,23 +557,12 @@ class FunctionGen:
         b.branch(head)
         b.position_at_end(head)
         b.cbranch(has_next(), body, orelse)
-        b.position_at_end(body)
-        self.current = s
-        self.store_local(s.target.id, item())
-        self.loops.append((step_block, end))
-        self.block(s.body)
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(step_block)
+        self._loop_body(s, body, step_block, end, item)
         b.position_at_end(step_block)
         advance()
         self._poll(line)
         b.branch(head)
-        b.position_at_end(orelse)
-        self.block(s.orelse)
-        if not b.block.is_terminated:
-            b.branch(end)
-        b.position_at_end(end)
+        self._loop_else(s, orelse, end)
         if self.t.exprs.get(id(s.iter)) != "range":
             self.ops.xdecref(b.load(lst))
 
@@ -608,14 +601,7 @@ class FunctionGen:
         b.store(far, next_start)
         b.store(b.not_(more), last_chunk)
         b.branch(body)
-        b.position_at_end(body)
-        self.current = s
-        self.store_local(s.target.id, V(INT, b.load(index), NULL))
-        self.loops.append((step_block, end))
-        self.block(s.body)
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(step_block)
+        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
         b.position_at_end(step_block)
         nxt = b.add(b.load(index), step)
         b.store(nxt, index)
@@ -627,11 +613,7 @@ class FunctionGen:
         b.position_at_end(following)
         b.store(b.load(next_start), index)
         b.branch(chunk)
-        b.position_at_end(orelse)
-        self.block(s.orelse)
-        if not b.block.is_terminated:
-            b.branch(end)
-        b.position_at_end(end)
+        self._loop_else(s, orelse, end)
 
     def short_range_loop(self, s: ast.For, r: range) -> None:
         """`for j in range(4)`: a constant, short trip count needs no safepoint (the enclosing loop
@@ -645,22 +627,11 @@ class FunctionGen:
         b.position_at_end(head)
         cmp = "<" if r.step > 0 else ">"
         b.cbranch(b.icmp_signed(cmp, b.load(index), ir.Constant(I128, r.stop)), body, orelse)
-        b.position_at_end(body)
-        self.current = s
-        self.store_local(s.target.id, V(INT, b.load(index), NULL))
-        self.loops.append((step_block, end))
-        self.block(s.body)
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(step_block)
+        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
         b.position_at_end(step_block)
         b.store(b.add(b.load(index), ir.Constant(I128, r.step)), index)
         b.branch(head)
-        b.position_at_end(orelse)
-        self.block(s.orelse)
-        if not b.block.is_terminated:
-            b.branch(end)
-        b.position_at_end(end)
+        self._loop_else(s, orelse, end)
 
     def range_args(self, call: ast.Call, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
         b = self.b
