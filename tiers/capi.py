@@ -92,7 +92,6 @@ SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "Py_EnterRecursiveCall": (I32, (PTR,)),
     "PyEval_SaveThread": (PTR, ()),
     "PyEval_RestoreThread": (VOID, (PTR,)),
-    "sched_yield": (I32, ()),
     "Py_LeaveRecursiveCall": (VOID, ()),
 }
 
@@ -105,10 +104,8 @@ def register_symbols() -> None:
     if _registered:
         return
     api = ctypes.pythonapi
-    libc = ctypes.CDLL(None)
     for name in SIGNATURES:
-        owner = libc if name == "sched_yield" else api
-        llvm.add_symbol(name, ctypes.cast(getattr(owner, name), ctypes.c_void_p).value)
+        llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
     # LLVM may lower 128-bit arithmetic to runtime-library calls; resolve them from libgcc so
     # such a call can never jump to an unresolved (null) address.
     try:

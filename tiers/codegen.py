@@ -468,8 +468,6 @@ class FunctionGen:
             with b.if_then(gil, likely=False):
                 # Nothing here holds a borrowed pointer across the switch: lists are re-read on use.
                 state = b.call(self.capi("PyEval_SaveThread"), [])
-                # give a thread woken by the release the chance to take the GIL before we do
-                b.call(self.capi("sched_yield"), [])
                 b.call(self.capi("PyEval_RestoreThread"), [state])
 
     def while_loop(self, s: ast.While) -> None:
