@@ -63,8 +63,6 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     for a, pty in zip(args, callee.param_types):
         flat += unpack(gen.ops.coerce(a, pty, node.lineno))
     status = b.call(fn, [ret] + flat + [gen.fn.args[-1]])
-    for a, pty in zip(args, callee.param_types):
-        pass
     # arguments are borrowed by the callee: release our temporaries
     k = 0
     for pty in callee.param_types:
@@ -72,11 +70,7 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
         gen.ops.release(pack(pty, flat[k:k + n]))
         k += n
     with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
-        b.store(ir.Constant(I32, node.lineno), gen.mod.err_line)
-        gen.lines.add(node.lineno)
-        b.branch(gen.err_block)
-        b.position_at_end(gen.fn.append_basic_block("dead"))
-        b.unreachable()
+        gen.fail(node.lineno)
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
               for i in range(len(parts(callee.returns)))]
     return pack(callee.returns, values)

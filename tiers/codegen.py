@@ -16,7 +16,7 @@ from . import capi
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, elem, is_list
-from .values import BUILTIN_OBJECTS, NULL, Ops, V, pack, parts, unpack
+from .values import NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
 GIL_MASK = (1 << 16) - 1  # every 65,536 back-edges let other threads run (compile worker, dashboard)

@@ -142,7 +142,6 @@ class FunctionTyper(ast.NodeVisitor):
     def __init__(self, program: Program, typing: Typing) -> None:
         self.p = program
         self.t = typing
-        self.lines = 0
 
     def run(self) -> None:
         t = self.t

@@ -7,8 +7,6 @@ whose fast paths are native and whose slow paths call the CPython operation itse
 from __future__ import annotations
 
 import ast
-import builtins
-import math
 from dataclasses import dataclass
 
 from llvmlite import ir
@@ -486,9 +484,3 @@ class Ops:
 
     def call_python(self, pyfunc: object, args: list[V], result_ty: str, line: int) -> V:
         return self.call_object(self.gen.const_obj(pyfunc), args, result_ty, line)
-
-
-BUILTIN_OBJECTS = {"round": builtins.round, "divmod": builtins.divmod, "int": builtins.int,
-                   "float": builtins.float, "abs": builtins.abs, "min": builtins.min, "max": builtins.max,
-                   "print": builtins.print, "len": builtins.len, "bool": builtins.bool, "range": builtins.range}
-MATH = math
