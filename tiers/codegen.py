@@ -19,8 +19,19 @@ from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, 
 from .values import NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
-GIL_MASK = (1 << 16) - 1  # every 65,536 back-edges let other threads run (compile worker, dashboard)
+GIL_MASK = (1 << 13) - 1  # every 8,192 back-edges give a waiting thread its turn (see _switch_point)
 CHUNK = 1024              # iterations of a range loop between safepoints
+
+
+def _switch_point() -> None:
+    """Called from native loops every GIL_MASK + 1 back-edges, and does nothing: entering any
+    Python function runs the interpreter's eval-breaker check, which gives the GIL to a thread
+    that has waited a switch interval (5 ms) for it, exactly as a Python loop would.
+
+    Releasing and re-taking the GIL ourselves (PyEval_SaveThread/RestoreThread) does not work:
+    every re-take counts as a switch, so a waiting thread never files its drop request and gets
+    the GIL only when it happens to win a race (measured: a few times a second, even 0.1/s).
+    The eval breaker also runs pending calls and raises asynchronous exceptions here."""
 
 
 def native_stack_budget() -> int:
@@ -467,8 +478,10 @@ class FunctionGen:
             gil = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, GIL_MASK)), ir.Constant(I64, 0))
             with b.if_then(gil, likely=False):
                 # Nothing here holds a borrowed pointer across the switch: lists are re-read on use.
-                state = b.call(self.capi("PyEval_SaveThread"), [])
-                b.call(self.capi("PyEval_RestoreThread"), [state])
+                r = self.ops.call("PyObject_CallNoArgs", self.const_obj(_switch_point))
+                with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
+                    self.fail(line)
+                self.ops.xdecref(r)
 
     def while_loop(self, s: ast.While) -> None:
         b = self.b

@@ -69,3 +69,67 @@ def test_four_threads_calling_while_functions_tier_up():
     assert result["background"] >= 1, "no tier-2 compile ran on the background thread"
     for name in ("sq", "mix", "total", "fib"):
         assert 1 in result["tiers"][name], result["tiers"]
+
+
+SPIN = '''
+def spin(n):
+    s = 0
+    i = 0
+    while i < n:
+        s += i & 7
+        i += 1
+    return s
+'''
+
+
+def test_another_thread_keeps_running_during_a_long_native_loop():
+    """A native loop gives the GIL to a waiting thread as often as a Python loop would: after a
+    switch interval. (Releasing and re-taking the GIL blindly let a waiting thread in ~0.1 times
+    a second; see `_switch_point` in tiers/codegen.py.)"""
+    result = run_scenario(f"""
+        from scenario import *
+        import threading, time
+        engine().configure(tier1_calls=1, background=False)
+        jitted = load({SPIN!r})
+        spin = jitted["spin"]
+        spin(10); spin(10)
+        ticks, done = [], threading.Event()
+        def ticker():
+            while not done.is_set():
+                ticks.append(time.perf_counter())
+                time.sleep(0.001)
+        th = threading.Thread(target=ticker)
+        n, t0 = 1 << 20, time.perf_counter()
+        while time.perf_counter() - t0 < 0.05:      # size the run to about half a second here
+            spin(n); n *= 2
+        th.start()
+        start = time.perf_counter()
+        answer = spin(n * 8)
+        end = time.perf_counter()
+        done.set(); th.join()
+        report(tier=record("spin")["tier"], answer=answer, want=(n * 8 // 8) * 28,
+               seconds=end - start, ticks=sum(start < t < end for t in ticks))
+    """, timeout=600)
+    assert result["tier"] >= 1
+    assert result["answer"] == result["want"]
+    # a fair share is one tick per ~6 ms (1 ms sleep + 5 ms switch interval); ask for a tenth of it
+    assert result["ticks"] >= result["seconds"] / 0.06, result
+
+
+def test_tier2_lands_while_the_caller_never_pauses():
+    """The background tier-2 compile needs the GIL now and then; a tight loop of calls into
+    tier-1 code must not starve it."""
+    result = run_scenario(f"""
+        from scenario import *
+        import time
+        engine().configure(tier1_calls=1, tier2_calls=20, background=True)
+        sq = load({SOURCE!r})["sq"]
+        want = sum(i * i for i in range(300_000))
+        calls, wrong, t0 = 0, 0, time.perf_counter()
+        while record("sq")["tier"] < 2 and time.perf_counter() - t0 < 120:
+            wrong += sq(300_000) != want
+            calls += 1
+        report(tier=record("sq")["tier"], calls=calls, wrong=wrong)
+    """, timeout=300)
+    assert result["tier"] == 2, result
+    assert result["wrong"] == 0
