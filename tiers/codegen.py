@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any
+from typing import Any, Callable
 
 from llvmlite import ir
 
 from . import capi
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
-from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, elem, is_list
+from .instrument import find_loops
+from .osr import NOT_NOW, UNBOUND
+from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, assigned_at, elem, is_list
 from .values import NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
@@ -67,6 +69,11 @@ class ModuleGen:
         self.call_polls = ir.GlobalVariable(self.module, I64, "tj_call_polls")
         self.call_polls.initializer = ir.Constant(I64, 0)
         self._helpers: dict[str, ir.Function] = {}
+        # tier 1 only: makes the hook a long loop of `tier_up_typing` calls to go on in tier 2
+        # after `tier_up_after` iterations in one call (see FunctionGen._tier_up)
+        self.tier_up: Callable[..., Any] | None = None
+        self.tier_up_typing: Typing | None = None
+        self.tier_up_after = 0
 
     def capi(self, name: str) -> ir.Function:
         fn = self.module.globals.get(name)
@@ -279,6 +286,9 @@ class FunctionGen:
             self.bound[name] = flag
         self.poll = self.b.alloca(I64, name="poll")
         self.b.store(ir.Constant(I64, 0), self.poll)
+        self.tier_up_loops: set[int] = set()
+        if self.mod.tier_up is not None and t is self.mod.tier_up_typing:
+            self.tier_up_loops = {id(site.node) for site in find_loops(t.tree) if site.osr}
         self.b = ir.IRBuilder(body)
         if t.recursive:
             self._enter_recursion()
@@ -453,8 +463,10 @@ class FunctionGen:
             with other:
                 self.block(s.orelse)
 
-    def _poll(self, line: int, every: int = POLL_MASK + 1, counter: ir.Value | None = None) -> None:
-        """A safepoint: check for signals once per `every` calls, let other threads run now and then."""
+    def _poll(self, line: int, every: int = POLL_MASK + 1, counter: ir.Value | None = None,
+              on_due: Callable[[], None] | None = None) -> None:
+        """A safepoint: check for signals once per `every` calls, let other threads run now and then;
+        `on_due` adds more work to the due path (a loop's tier-up check)."""
         b = self.b
         counter = counter if counter is not None else self.poll
         if every == 1 and self.mod.tier2_chunks > 0:
@@ -482,6 +494,76 @@ class FunctionGen:
                 with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
                     self.fail(line)
                 self.ops.xdecref(r)
+            if on_due is not None:
+                on_due()
+
+    def _tier_up(self, s: ast.For | ast.While, every: int, rng: tuple[ir.Value, ...] | None) -> None:
+        """Called on a loop's due safepoints (every `every` iterations): once the loop has run
+        `tier_up_after` iterations in this call, offer the rest of the call to tier 2
+        (osr.LoopTierUp) with the bound locals boxed in a tuple (a range loop adds its next index,
+        stop and step). If it takes it, its result is this call's result; if it declines, go on."""
+        b = self.b
+        line = s.lineno
+        with b.goto_block(self.alloca_block):
+            count = b.alloca(I64, name="tierup.count")
+            b.store(ir.Constant(I64, 0), count)
+        n = b.add(b.load(count), ir.Constant(I64, 1))
+        b.store(n, count)
+        due = ir.Constant(I64, max(1, self.mod.tier_up_after // every))
+        with b.if_then(b.icmp_unsigned("==", n, due), likely=False):
+            params = set(self.t.params)
+            bound = assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params
+            names = [name for name in self.t.locals
+                     if not name.startswith("__tj_") and (name in bound or name in self.bound)]
+            tup = self.ops.check_null(self.ops.call("PyTuple_New", ir.Constant(I64, len(names) + len(rng or ()))), line)
+            failed: ir.Value = ir.Constant(I1, 0)
+            items = [self._boxed_or_unbound(name) for name in names]
+            items += [self._boxed_raw(V(INT, x, NULL)) for x in rng or ()]
+            for i, item in enumerate(items):
+                failed = b.or_(failed, b.icmp_unsigned("==", item, NULL))
+                self.ops.call("PyTuple_SetItem", tup, ir.Constant(I64, i), item)   # steals item
+            with b.if_then(failed, likely=False):
+                self.ops.xdecref(tup)
+                self.fail(line)
+            hook = self.mod.tier_up(self.t.tree, s, names, self.t.returns)
+            r = self.ops.call("PyObject_CallOneArg", self.const_obj(hook), tup)
+            self.ops.xdecref(tup)
+            self.ops.check_null(r, line)
+            taken = self.fn.append_basic_block("tierup.taken")
+            declined = self.fn.append_basic_block("tierup.declined")
+            b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
+            b.position_at_end(taken)
+            self.current = s
+            self.do_return(self.ops.from_object(r, self.t.returns, line))
+            b.unreachable()
+            b.position_at_end(declined)
+            self.ops.xdecref(r)
+
+    def _boxed_raw(self, v: V) -> ir.Value:
+        """A new reference for an owned value, NULL (with the error set) if boxing fails."""
+        if v.ty == INT:
+            return self.b.call(self.helper("box_int"), [v.a, v.big])
+        if v.ty == FLOAT:
+            return self.ops.call("PyFloat_FromDouble", v.a)
+        return self.ops.box(v, 0)      # bool, None and objects: boxing cannot fail
+
+    def _boxed_or_unbound(self, name: str) -> ir.Value:
+        b = self.b
+        value = lambda: self._boxed_raw(self.ops.dup(pack(self.t.locals[name], [b.load(x) for x in self.slots[name]])))  # noqa: E731
+        flag = self.bound.get(name)
+        if flag is None:
+            return value()
+        with b.if_else(b.load(flag)) as (then, other):
+            with then:
+                boxed = value()
+                then_end = b.block
+            with other:
+                unbound = self.ops.new_ref(UNBOUND)
+                other_end = b.block
+        item = b.phi(PTR)
+        item.add_incoming(boxed, then_end)
+        item.add_incoming(unbound, other_end)
+        return item
 
     def while_loop(self, s: ast.While) -> None:
         b = self.b
@@ -499,7 +581,10 @@ class FunctionGen:
         self.block(s.body)
         self.loops.pop()
         if not b.block.is_terminated:
-            self._poll(s.lineno)
+            tier_up = None
+            if id(s) in self.tier_up_loops:
+                tier_up = lambda: self._tier_up(s, POLL_MASK + 1, None)   # noqa: E731
+            self._poll(s.lineno, on_due=tier_up)
             b.branch(head)
         self._loop_else(s, orelse, end)
 
@@ -620,7 +705,12 @@ class FunctionGen:
         b.store(nxt, index)
         b.cbranch(before(nxt, b.load(chunk_end)), body, safepoint)
         b.position_at_end(safepoint)
-        self._poll(line, every=1)
+        tier_up = None
+        if id(s) in self.tier_up_loops:
+            def tier_up() -> None:
+                with b.if_then(b.not_(b.load(last_chunk))):
+                    self._tier_up(s, CHUNK, (b.load(next_start), stop, step))
+        self._poll(line, every=1, on_due=tier_up)
         following = self.fn.append_basic_block("range.next")
         b.cbranch(b.load(last_chunk), orelse, following)
         b.position_at_end(following)

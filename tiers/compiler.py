@@ -5,6 +5,7 @@ compile record so `%jit_stats` and `%jit_explain` can show where the millisecond
 """
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from .codegen import CHUNK, FunctionGen, ModuleGen
 from .entry import build_entry
 from .frontend import Unsupported
 from .native import NativeUnit
+from .osr import LoopTierUp
 from .records import FunctionRecord
 from .typer import (BOOL, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, NONE, OBJ, BOTTOM, Program, Typing,
                     join)
@@ -75,7 +77,9 @@ class Tier0Fallback:
         return self.engine.tier0_function(self.rec)(*args)
 
 
-def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = False) -> NativeUnit:
+def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = False,
+                 owner: FunctionRecord | None = None) -> NativeUnit:
+    """Compile `rec` (for an OSR continuation: a shadow record of `owner`'s function) at `tier`."""
     stages: dict[str, float] = {}
     t = time.perf_counter()
     program, typing = type_program(engine, rec)
@@ -87,6 +91,13 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     # per safepoint, i.e. per CHUNK iterations), whichever comes first
     loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
     mod = ModuleGen(f"{rec.name}_t{tier}", tier2_hook, loop_chunks)
+    if tier == 1:
+        # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
+        func = rec.func
+        assert func is not None
+        mod.tier_up = functools.partial(LoopTierUp, engine, owner or rec, func)
+        mod.tier_up_typing = typing
+        mod.tier_up_after = max(1, engine.config.tier2_loops)
     lines: set[int] = set()
     for spec in list(program.typings.values()):
         gen = FunctionGen(mod, spec)

@@ -3,7 +3,10 @@
 Owns building the continuation of a loop (the loop from the current iteration on, then the rest of
 the function) as a function of the live locals, compiling it for their current types, and running it.
 The same continuation compiled by CPython is the resume function a failed guard hands back to, so a
-deopt after OSR keeps exactly Python's semantics. Called from the tier-0 copy's loop header.
+deopt after OSR keeps exactly Python's semantics.
+
+Two ways in: `enter`, called from the tier-0 copy's loop header (interpreter -> native), and
+`LoopTierUp`, called from a long-running loop in tier-1 code (tier 1 -> tier 2 at a back-edge).
 """
 from __future__ import annotations
 
@@ -17,11 +20,17 @@ from typing import TYPE_CHECKING, Any
 from . import instrument
 from .frontend import Unsupported, signature_of
 from .records import NEVER, Compile, FunctionRecord, LoopCounter
+from .typer import OBJ
 
 if TYPE_CHECKING:
     from .engine import Engine
 
 START, STOP, STEP = "__tj_start", "__tj_stop", "__tj_step"
+
+# What tier-1 code and LoopTierUp pass each other: no tier-2 code for this loop now (keep going in
+# tier 1), and a local that is not bound at the back-edge (left out of the continuation).
+NOT_NOW = type("NotNow", (), {"__repr__": lambda self: "<tier-up declined>"})()
+UNBOUND = type("Unbound", (), {"__repr__": lambda self: "<unbound local>"})()
 
 
 def _path_to(stmts: list[ast.stmt], target: ast.stmt) -> list[tuple[list[ast.stmt], int]] | None:
@@ -88,7 +97,7 @@ def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, ite
     unit = rec.osr_units.get(key)
     if unit is None:
         tier = 2 if remaining is not None and len(remaining) >= engine.config.tier2_loops else 1
-        unit = _compile(engine, rec, site, live, signature, tier)
+        unit = _compile(engine, rec, rec.tree, rec.func, site.node, live, signature, tier)
         if unit is None:
             lc.osr_at = NEVER    # it will not compile for these types: stop asking
             return lc
@@ -112,21 +121,68 @@ def _range_state(iterator: Any) -> tuple[range | None, int]:
     return (rng, index) if isinstance(rng, range) and index >= 1 else (None, 0)
 
 
-def _compile(engine: "Engine", rec: FunctionRecord, site: Any, live: list[str], signature: tuple[str, ...],
-             tier: int) -> Any:
+class LoopTierUp:
+    """Called once from a loop of tier-1 code that has run `tier2_loops` iterations in one call:
+    compile the rest of the call (this loop from the next iteration on, then the rest of the
+    function) at tier 2 for the live values' types, run it, and return its result, which the
+    tier-1 code returns as its own. Returns NOT_NOW to let tier 1 carry on instead.
+
+    `names` are the locals tier-1 code passes (UNBOUND for one not bound now); a range loop
+    appends the next index, its stop and step."""
+
+    def __init__(self, engine: "Engine", owner: FunctionRecord, like: types.FunctionType,
+                 tree: ast.FunctionDef, node: ast.For | ast.While, names: list[str], returns: str) -> None:
+        self.engine, self.owner, self.like, self.tree, self.node = engine, owner, like, tree, node
+        self.names, self.returns = names, returns
+        self.generation = owner.generation
+
+    def __call__(self, values: tuple) -> Any:
+        engine, owner, node = self.engine, self.owner, self.node
+        if (not engine.active or owner.generation != self.generation or owner.func is None
+                or sys.gettrace() is not None or sys.getprofile() is not None):
+            return NOT_NOW
+        n = len(self.names)
+        live = [name for name, v in zip(self.names, values) if v is not UNBOUND]
+        args = tuple(v for v in values[:n] if v is not UNBOUND) + tuple(values[n:])
+        if isinstance(node, ast.For) and len(range(*values[n:])) < engine.config.tier2_loops:
+            return NOT_NOW       # about to end anyway: not worth a compile
+        signature = signature_of(args)
+        key = ("tier-up", node.lineno, node.col_offset, tuple(live), signature)
+        unit = owner.osr_units.get(key)
+        if unit is None:
+            unit = _compile(engine, owner, self.tree, self.like, node, live, signature, 2)
+            # the tier-1 code unboxes the result as its own return type: it must be that type
+            if unit is None or self.returns not in (OBJ, unit.typing.returns):
+                return NOT_NOW
+            owner.osr_units[key] = unit
+            engine.queue.enforce_budget(keep=owner)
+            if key not in owner.osr_units:
+                return NOT_NOW
+        owner.osr[(node.lineno, 2)] = owner.osr.get((node.lineno, 2), 0) + 1
+        reason = f"loop at line {node.lineno}, from tier 1"
+        engine.events.emit("osr", owner.id, 2, reason=reason)
+        try:
+            return unit.builtin(*args)
+        finally:
+            engine.events.emit("osr_exit", owner.id, 2, reason=reason)
+
+
+def _compile(engine: "Engine", rec: FunctionRecord, tree: ast.FunctionDef, like: types.FunctionType,
+             node: ast.For | ast.While, live: list[str], signature: tuple[str, ...], tier: int) -> Any:
+    """Compile the continuation of `tree` at `node` for `live` locals of these types (None if it
+    will not compile); `rec` is the function it belongs to, `like` gives globals and file name."""
     from .compiler import compile_unit
-    func = rec.func
-    assert func is not None and rec.tree is not None
-    engine.events.emit("compile_start", rec.id, tier, reason=f"osr at line {site.line}")
+    line = node.lineno
+    engine.events.emit("compile_start", rec.id, tier, reason=f"osr at line {line}")
     start = time.perf_counter()
     try:
-        cont = continuation(rec.tree, site.node, live)
-        resume = _resume_function(cont, func)
+        cont = continuation(tree, node, live)
+        resume = _resume_function(cont, like)
         shadow = FunctionRecord(resume, rec.name, rec.qualname, rec.defined_in, original_code=resume.__code__,
                                 tree=cont, profile_code=resume.__code__)
         shadow.arg_types = [signature]
         with engine.queue.llvm_lock:
-            unit = compile_unit(engine, shadow, tier, osr=True)
+            unit = compile_unit(engine, shadow, tier, osr=True, owner=rec)
     except Unsupported as err:
         engine.events.emit("compile_end", rec.id, tier, ms=(time.perf_counter() - start) * 1e3,
                            reason=f"osr: {err}")
@@ -138,5 +194,5 @@ def _compile(engine: "Engine", rec: FunctionRecord, site: Any, live: list[str], 
     ms = (time.perf_counter() - start) * 1e3
     engine.events.emit("compile_end", rec.id, tier, ms=ms)
     rec.compiles.append(Compile(tier, ms, unit.code_bytes, unit.ir_bytes, False,
-                                f"osr@{site.line} {unit.signature}", unit.stages_ms))
+                                f"osr@{line} {unit.signature}", unit.stages_ms))
     return unit

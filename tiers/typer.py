@@ -579,3 +579,19 @@ def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[s
         else:
             reads(s)
     return assigned
+
+
+def assigned_at(stmts: list[ast.stmt], target: ast.stmt, assigned: set[str],
+                local_names: set[str]) -> set[str] | None:
+    """The locals certainly bound when `target` (reached through plain blocks and `if`s) starts;
+    None if `target` is not reached that way."""
+    for s in stmts:
+        if s is target:
+            return assigned
+        if isinstance(s, ast.If):
+            for block in (s.body, s.orelse):
+                found = assigned_at(block, target, set(assigned), local_names)
+                if found is not None:
+                    return found
+        assigned = check_assigned([s], assigned, local_names, None, set())
+    return None
