@@ -7,7 +7,9 @@ line so the entry can raise from it (see entry.py). Values and their operations 
 from __future__ import annotations
 
 import ast
+import ctypes
 import math
+import threading
 from typing import Any, Callable
 
 from llvmlite import ir
@@ -36,16 +38,39 @@ def _switch_point() -> None:
     The eval breaker also runs pending calls and raises asynchronous exceptions here."""
 
 
-def native_stack_budget() -> int:
-    """Bytes of C stack native recursion may use below its entry: a quarter of the smallest stack
-    a thread here gets (the main thread's rlimit, or threading.stack_size()), at most 4 MiB."""
-    import resource
-    import threading
-    soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
-    if soft in (resource.RLIM_INFINITY, -1) or soft <= 0:
-        soft = 8 << 20
-    size = min(soft, threading.stack_size() or soft)
-    return min(size // 4, 4 << 20)
+_thread_stack = threading.local()
+
+
+def thread_stack_limit() -> int:
+    """The lowest C-stack address native recursion may reach in the calling thread (0 if unknown).
+
+    Native frames live on the C stack, CPython's own Python-to-Python calls do not; below this
+    address recursive native code goes on in the interpreter (`_recurse_in_interpreter`). A quarter
+    of the thread's stack, at least 64 KiB and at most 1 MiB, stays free for that and for C code.
+    Measured once per thread from the thread's real stack, so a later threading.stack_size() or a
+    small-stack thread is still safe."""
+    limit = getattr(_thread_stack, "limit", None)
+    if limit is None:
+        low, size = _stack_bounds()
+        limit = low + max(64 << 10, min(size // 4, 1 << 20)) if size else 0
+        _thread_stack.limit = limit
+    return limit
+
+
+def _stack_bounds() -> tuple[int, int]:
+    """(lowest address, size) of this thread's stack, from pthread_getattr_np; (0, 0) if unavailable."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.pthread_self.restype = ctypes.c_ulong
+        attr = ctypes.create_string_buffer(256)          # larger than any pthread_attr_t
+        if libc.pthread_getattr_np(ctypes.c_ulong(libc.pthread_self()), attr) != 0:
+            return 0, 0
+        low, size = ctypes.c_void_p(), ctypes.c_size_t()
+        ok = libc.pthread_attr_getstack(attr, ctypes.byref(low), ctypes.byref(size)) == 0
+        libc.pthread_attr_destroy(attr)
+        return (low.value or 0, size.value) if ok else (0, 0)
+    except (AttributeError, OSError):
+        return 0, 0
 
 
 class ModuleGen:
@@ -65,10 +90,11 @@ class ModuleGen:
         self.empty_cstr = ir.GlobalVariable(self.module, ir.ArrayType(I8, 1), "tj_empty")
         self.empty_cstr.initializer = ir.Constant(ir.ArrayType(I8, 1), bytearray(b"\0"))
         self.empty_cstr.global_constant = True
-        self.stack_budget = native_stack_budget()
         self.call_polls = ir.GlobalVariable(self.module, I64, "tj_call_polls")
         self.call_polls.initializer = ir.Constant(I64, 0)
         self._helpers: dict[str, ir.Function] = {}
+        # recursive code past its C-stack budget calls deep(typing)(args...): see _recurse_in_interpreter
+        self.deep: Callable[[Typing], Any] = lambda typing: _raise_recursion
         # tier 1 only: makes the hook a long loop of `tier_up_typing` calls to go on in tier 2
         # after `tier_up_after` iterations in one call (see FunctionGen._tier_up)
         self.tier_up: Callable[..., Any] | None = None
@@ -206,7 +232,7 @@ class ModuleGen:
             params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns) or [I8]))]
             for ty in typing.param_types:
                 params += parts(ty)
-            params.append(PTR)    # the stack anchor: where the native entry's frame is
+            params.append(PTR)    # the stack limit: recursion below this address goes on interpreted
             fn = ir.Function(self.module, ir.FunctionType(I32, params), typing.symbol)
             fn.linkage = "internal"
             self.fns[typing.symbol] = fn
@@ -319,12 +345,11 @@ class FunctionGen:
         """Recursive code: CPython's recursion limit, a C-stack budget, and a safepoint per call."""
         b = self.b
         line = self.t.tree.lineno
-        # Native frames live on the C stack (CPython's own Python-to-Python calls do not), so the
-        # depth is also bounded by how far below the entry's frame this frame is.
+        # Native frames live on the C stack (CPython's own Python-to-Python calls do not): below
+        # the thread's limit (thread_stack_limit) the call goes on in the interpreter.
         here = b.ptrtoint(self.poll, I64)
-        used = b.sub(b.ptrtoint(self.fn.args[-1], I64), here)
-        with b.if_then(b.icmp_signed(">", used, ir.Constant(I64, self.mod.stack_budget)), likely=False):
-            self.ops.call_python(_raise_recursion, [], NONE, line)
+        with b.if_then(b.icmp_unsigned("<", here, b.ptrtoint(self.fn.args[-1], I64)), likely=False):
+            self._recurse_in_interpreter(line)
         empty = b.gep(self.mod.empty_cstr, [ir.Constant(I32, 0), ir.Constant(I32, 0)])
         r = b.call(self.capi("Py_EnterRecursiveCall"), [empty])
         with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
@@ -333,6 +358,42 @@ class FunctionGen:
             self.b.ret(ir.Constant(I32, 1))
         # recursion has no back-edges: Ctrl-C is checked here instead, counting calls module-wide
         self._poll(line, counter=self.mod.call_polls)
+
+    def _recurse_in_interpreter(self, line: int) -> None:
+        """The C-stack budget is used up: run this call (and, through the `deep` hook, every deeper
+        one) in the interpreter, whose Python-to-Python calls use no C stack, and return its result.
+        Emitted before the locals hold anything and before Py_EnterRecursiveCall, so it returns
+        directly rather than through the exits (which would leave a recursive call not entered)."""
+        b = self.b
+        t = self.t
+        args, items = list(self.fn.args[1:-1]), []
+        for ty in t.param_types:
+            n = len(parts(ty))
+            items.append(self._boxed_raw(self.ops.dup(pack(ty, args[:n]))))
+            args = args[n:]
+        arr = self.entry_alloca(ir.ArrayType(PTR, max(1, len(items))))
+        failed: ir.Value = ir.Constant(I1, 0)
+        for i, item in enumerate(items):
+            failed = b.or_(failed, b.icmp_unsigned("==", item, NULL))
+            b.store(item, b.gep(arr, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+        slot = self.entry_alloca(PTR)
+        b.store(NULL, slot)
+        with b.if_then(b.not_(failed), likely=True):
+            called = self.ops.call("PyObject_Vectorcall", self.const_obj(self.mod.deep(t)),
+                                   b.bitcast(arr, PTR.as_pointer()), ir.Constant(I64, len(items)), NULL)
+            b.store(called, slot)
+        result = b.load(slot)
+        for item in items:
+            self.ops.xdecref(item)
+        with b.if_then(b.icmp_unsigned("==", result, NULL), likely=False):
+            self.lines.add(line)
+            b.store(ir.Constant(I32, line), self.mod.err_line)
+            b.ret(ir.Constant(I32, 1))
+        v = self.ops.from_object(result, t.returns, line)
+        for i, val in enumerate(unpack(v)):
+            b.store(val, b.gep(self.fn.args[0], [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+        b.ret(ir.Constant(I32, 0))
+        b.position_at_end(self.fn.append_basic_block("after_deep"))
 
     def cleanup(self) -> None:
         for name, ty in self.t.locals.items():
@@ -981,7 +1042,7 @@ def _parallel(target: ast.expr, value: ast.expr) -> bool:
     return isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
 
 
-def _raise_recursion() -> None:
+def _raise_recursion(*args: Any) -> None:
     raise RecursionError("maximum recursion depth exceeded")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
+import types
 from typing import TYPE_CHECKING, Any
 
 from . import instrument
@@ -77,6 +78,24 @@ class Tier0Fallback:
         return self.engine.tier0_function(self.rec)(*args)
 
 
+class DeepRecursion:
+    """Called by recursive native code whose C-stack budget is used up: runs the call with the
+    original bytecode while every function of the compiled program runs its original code too, so
+    the deeper calls recurse in the interpreter (no C stack per call in CPython 3.11+) and the
+    answer, or CPython's own RecursionError at the recursion limit, is exactly CPython's."""
+
+    def __init__(self, engine: "Engine", func: Any, program: Program) -> None:
+        self.engine, self.func, self.program = engine, func, program
+
+    def __call__(self, *args: Any) -> Any:
+        engine = self.engine
+        recs = [r for r in (engine.record_of(t.func) for t in self.program.typings.values()) if r is not None]
+        original = next((r.original_code for r in recs if r.func is self.func), self.func.__code__)
+        run = types.FunctionType(original, self.func.__globals__, self.func.__name__)
+        with engine.interpreting(recs):
+            return run(*args)
+
+
 def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = False,
                  owner: FunctionRecord | None = None) -> NativeUnit:
     """Compile `rec` (for an OSR continuation: a shadow record of `owner`'s function) at `tier`."""
@@ -91,6 +110,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     # per safepoint, i.e. per CHUNK iterations), whichever comes first
     loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
     mod = ModuleGen(f"{rec.name}_t{tier}", tier2_hook, loop_chunks)
+    mod.deep = lambda spec: DeepRecursion(engine, spec.func, program)    # noqa: E731
     if tier == 1:
         # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
         func = rec.func

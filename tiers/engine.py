@@ -209,7 +209,8 @@ class Engine:
         func = rec.func
         if func is None:
             return
-        if not self.active or rec.state in ("unsupported", "disabled") or rec.profile_code is None:
+        if (not self.active or rec.state in ("unsupported", "disabled") or rec.profile_code is None
+                or rec.interpreting):
             func.__code__ = rec.original_code
         elif rec.state == "compiled" and rec.units:
             func.__code__ = rec.units[-1].stub
@@ -294,6 +295,22 @@ class Engine:
                     counter.hot = counter.calls + 1     # the next call records the new types
                 self._install(rec)
         return self.tier0_function(rec)
+
+    @contextlib.contextmanager
+    def interpreting(self, recs: list[FunctionRecord]) -> Iterator[None]:
+        """Every call of these functions made from Python runs their original code inside the
+        block (native recursion past its C-stack budget goes on in the interpreter)."""
+        with self._lock:
+            for rec in recs:
+                rec.interpreting += 1
+                self._install(rec)
+        try:
+            yield
+        finally:
+            with self._lock:
+                for rec in recs:
+                    rec.interpreting -= 1
+                    self._install(rec)
 
     def tier0_function(self, rec: FunctionRecord) -> types.FunctionType:
         func = rec.func

@@ -13,7 +13,7 @@ from llvmlite import ir
 
 from . import capi
 from .capi import F64, I1, I32, I64, I128, PTR
-from .codegen import ModuleGen
+from .codegen import ModuleGen, thread_stack_limit
 from .typer import BOOL, FLOAT, INT, NONE, OBJ, Typing, elem, is_list
 from .values import NULL, V, pack, parts
 
@@ -30,6 +30,23 @@ def make_raiser(name: str, filename: str, line: int) -> Callable[[BaseException]
     ns: dict[str, Any] = {}
     exec(code, ns)
     return ns[name]
+
+
+def _stack_limit(mod: ModuleGen, b: ir.IRBuilder, here: ir.Value) -> ir.Value:
+    """The calling thread's thread_stack_limit(); if it is unknown, 1 MiB below this frame."""
+    r = b.call(mod.capi("PyObject_CallNoArgs"), [mod.const_obj(b, thread_stack_limit)])
+    slot = b.alloca(I64)
+    b.store(ir.Constant(I64, 0), slot)
+    with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
+        with then:
+            b.call(mod.capi("PyErr_Clear"), [])
+        with other:
+            overflow = b.alloca(I32)
+            b.store(b.call(mod.capi("PyLong_AsLongLongAndOverflow"), [r, overflow]), slot)
+            b.call(mod.helper("xdecref"), [r])
+    limit = b.load(slot)
+    known = b.icmp_unsigned(">", limit, ir.Constant(I64, 0))
+    return b.inttoptr(b.select(known, limit, b.sub(here, ir.Constant(I64, 1 << 20))), PTR)
 
 
 def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], tier2_hook: Any,
@@ -112,8 +129,10 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
             with other:
                 b.call(mod.helper("xdecref"), [r])
     ret = b.alloca(ir.LiteralStructType(parts(top.returns) or [ir.IntType(8)]))
-    anchor = b.bitcast(ret, PTR)      # an address in this frame: native recursion measures from here
-    status = b.call(mod.fns[top.symbol], [ret] + unboxed + [anchor])
+    limit = ir.Constant(PTR, None)
+    if any(t.recursive for t in _all_typings(top)):
+        limit = _stack_limit(mod, b, b.ptrtoint(ret, I64))
+    status = b.call(mod.fns[top.symbol], [ret] + unboxed + [limit])
     ok_block = fn.append_basic_block("ok")
     err_block = fn.append_basic_block("error")
     b.cbranch(b.icmp_signed("==", status, ir.Constant(I32, 0)), ok_block, err_block)

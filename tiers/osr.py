@@ -135,6 +135,7 @@ class LoopTierUp:
         self.engine, self.owner, self.like, self.tree, self.node = engine, owner, like, tree, node
         self.names, self.returns = names, returns
         self.generation = owner.generation
+        self.refused: set[tuple] = set()     # continuations that did not compile: not tried again
 
     def __call__(self, values: tuple) -> Any:
         engine, owner, node = self.engine, self.owner, self.node
@@ -150,9 +151,12 @@ class LoopTierUp:
         key = ("tier-up", node.lineno, node.col_offset, tuple(live), signature)
         unit = owner.osr_units.get(key)
         if unit is None:
+            if key in self.refused:
+                return NOT_NOW
             unit = _compile(engine, owner, self.tree, self.like, node, live, signature, 2)
             # the tier-1 code unboxes the result as its own return type: it must be that type
             if unit is None or self.returns not in (OBJ, unit.typing.returns):
+                self.refused.add(key)
                 return NOT_NOW
             owner.osr_units[key] = unit
             engine.queue.enforce_budget(keep=owner)

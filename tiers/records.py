@@ -83,6 +83,7 @@ class FunctionRecord:
     defined_at: float = 0.0     # engine time of registration (seconds)
     listed: bool = True         # shown in stats (False for functions re-armed by reset until used)
     source: str = ""
+    interpreting: int = 0       # calls running on tier 0 because native recursion ran out of C stack
     generation: int = 0         # bumped on every invalidation so stale background compiles are dropped
 
     def __post_init__(self) -> None:

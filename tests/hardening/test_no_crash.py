@@ -204,14 +204,55 @@ def test_recursion_error_message_is_cpythons(tier):
                        "Python object", "maximum recursion depth exceeded in comparison"), repr(message)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: native recursion is bounded by a C-stack budget "
-                   "(docs/tiers.md), so past it tierjit raises RecursionError where CPython, with "
-                   "sys.setrecursionlimit(200000), returns the answer")
 @pytest.mark.parametrize("tier", TIERS)
 def test_recursion_100000_deep_with_a_raised_limit_gives_cpythons_answer(tier):
     result = run_scenario(RECURSION.format(tier=tier, limit="sys.setrecursionlimit(200_000)",
                                            depths=[25_000, 100_000]))
     assert_no_differences(result)
+
+
+MUTUAL = """
+from scenario import *
+import sys, threading
+pin({tier})
+src = '''
+def is_even(n):
+    if n == 0:
+        return True
+    return is_odd(n - 1)
+def is_odd(n):
+    if n == 0:
+        return False
+    return is_even(n - 1)
+'''
+sys.setrecursionlimit(300_000)
+plain, jitted = load(src, jitted=False), load(src)
+for _ in range(WARMUP):
+    jitted["is_even"](10)
+answers = {{}}
+def deep():
+    answers["thread"] = [jitted["is_even"](n) for n in (60_001, 120_000)]
+threading.stack_size(1 << 20)        # a 1 MiB thread: a small C-stack budget, then the interpreter
+worker = threading.Thread(target=deep)
+worker.start(); worker.join()
+again = jitted["is_even"](101)
+report(thread=answers.get("thread"), main=[jitted["is_odd"](n) for n in (99_999, 150_000)],
+       want=[plain["is_odd"](n) for n in (99_999, 150_000)], again=again,
+       code_is_stub=jitted["is_even"].__code__.co_code != plain["is_even"].__code__.co_code,
+       tiers=compiled_tiers("is_even"))
+"""
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_mutual_recursion_past_the_c_stack_budget_goes_on_in_the_interpreter(tier):
+    """Past the budget the calls continue interpreted (in a thread with a small stack too), and
+    once the deep call returns the functions are back on their native code."""
+    result = run_scenario(MUTUAL.format(tier=tier))
+    assert result["thread"] == [False, True]
+    assert result["main"] == result["want"] == [True, False]
+    assert result["again"] is False
+    assert result["code_is_stub"], "the native stub was not put back after the deep call"
+    assert tier in result["tiers"]
 
 
 # ---------------------------------------------------------------------------------- huge lists
