@@ -129,6 +129,9 @@ class Engine:
                 return obj          # registered already (e.g. `jit(f)` twice)
             if old is not None:
                 self._retire(old, restore=True)
+                # the old body will not be re-armed: its parsed tree and template only cost memory
+                self._parsed.pop(id(old.original_code), None)
+                self._templates.pop(id(old.original_code), None)
             self._live[self._key(obj)] = rec
             self._records.append(rec)
             self._trim_history()

@@ -52,43 +52,65 @@ _new_cfunction.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.c_void_p]
 
 
 # Tier 2's pipeline, spelled out. LLVM's ready-made O3 pipeline (pass builder's module pass manager)
-# was measured to keep ~160 KB per run in this llvmlite (it never comes back, even with every object
-# closed), which a notebook that redefines a hot function a thousand times cannot afford; this list
-# keeps ~40 KB and compiles in a fraction of the time. Callees marked alwaysinline are inlined first.
+# keeps ~70-160 KB per compile in this llvmlite that never comes back, and its pass manager cannot be
+# run twice; this list can, see _Pipeline. Callees marked alwaysinline are inlined first.
 TIER2_MODULE_PASSES = ("always_inliner", "ipsccp", "global_opt")
 TIER2_FUNCTION_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "reassociate", "sccp",
                          "jump_threading", "loop_simplify", "lcssa", "loop_rotate", "loop_deletion",
                          "loop_unroll", "new_gvn", "sccp", "instruction_combine", "dead_store_elimination",
                          "aggressive_dce", "simplify_cfg", "instruction_combine")
+# Tier 1: inline the refcount helpers and put locals in registers; nothing that costs much.
+TIER1_MODULE_PASSES = ("always_inliner",)
+TIER1_FUNCTION_PASSES = ("sroa", "instruction_combine", "simplify_cfg")
 
 
-def optimise(module: Any, tm: Any) -> None:
-    _run_passes(module, tm, 3, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES)
+class _Pipeline:
+    """One tier's pass managers, built once and reused for every compile of the process.
+
+    Building a pass builder and its managers per compile kept ~5-40 KB each time inside llvmlite
+    (measured: a fresh builder per compile grew RSS by 5.4 KB a compile on a one-loop module, a
+    reused one by 88 bytes), which a kernel that redefines a hot function thousands of times
+    cannot afford. The builder points at its target machine, so the pipeline owns one of its own
+    (an engine frees the machine it is given). Used only under compile_queue.LLVM_LOCK."""
+
+    def __init__(self, tier: int) -> None:
+        self.tm = target_machine(tier)
+        self.pto = llvm.create_pipeline_tuning_options(speed_level=3 if tier >= 2 else 1)
+        self.pb = llvm.create_pass_builder(self.tm, self.pto)
+        module_passes, function_passes = ((TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES) if tier >= 2
+                                          else (TIER1_MODULE_PASSES, TIER1_FUNCTION_PASSES))
+        self.mpm = llvm.create_new_module_pass_manager()
+        for name in module_passes:
+            getattr(self.mpm, f"add_{name}_pass")()
+        self.fpm = llvm.create_new_function_pass_manager()
+        for name in function_passes:
+            getattr(self.fpm, f"add_{name}_pass")()
+
+    def run(self, module: Any) -> None:
+        self.mpm.run(module, self.pb)
+        for fn in module.functions:
+            if not fn.is_declaration:
+                self.fpm.run(fn, self.pb)
 
 
-def _run_passes(module: Any, tm: Any, speed: int, module_passes: tuple[str, ...],
-                function_passes: tuple[str, ...]) -> None:
-    pto = llvm.create_pipeline_tuning_options(speed_level=speed)
-    pb = llvm.create_pass_builder(tm, pto)
-    mpm = llvm.create_new_module_pass_manager()
-    for name in module_passes:
-        getattr(mpm, f"add_{name}_pass")()
-    mpm.run(module, pb)
-    fpm = llvm.create_new_function_pass_manager()
-    for name in function_passes:
-        getattr(fpm, f"add_{name}_pass")()
-    for fn in module.functions:
-        if not fn.is_declaration:
-            fpm.run(fn, pb)
-    fpm.close()
-    mpm.close()
-    pb.close()
-    pto.close()
+_pipelines: dict[int, _Pipeline] = {}
 
 
-def quick_optimise(module: Any, tm: Any) -> None:
-    """Tier 1: inline the refcount helpers and put locals in registers; nothing that costs much."""
-    _run_passes(module, tm, 1, ("always_inliner",), ("sroa", "instruction_combine", "simplify_cfg"))
+def _pipeline(tier: int) -> _Pipeline:
+    pipeline = _pipelines.get(tier)
+    if pipeline is None:
+        pipeline = _pipelines[tier] = _Pipeline(tier)
+    return pipeline
+
+
+def optimise(module: Any) -> None:
+    """Tier 2's passes (the caller holds LLVM_LOCK)."""
+    _pipeline(2).run(module)
+
+
+def quick_optimise(module: Any) -> None:
+    """Tier 1's passes (the caller holds LLVM_LOCK)."""
+    _pipeline(1).run(module)
 
 
 class NativeUnit:
@@ -111,7 +133,7 @@ class NativeUnit:
         self._lap("parse+verify", t)
         tm = target_machine(tier)
         t = time.perf_counter()
-        (optimise if tier >= 2 else quick_optimise)(module, tm)
+        (optimise if tier >= 2 else quick_optimise)(module)
         self._lap("optimise", t)
         self.ir_after = str(module)
         self.ir_bytes = len(self.ir_after)

@@ -76,7 +76,7 @@ def test_a_failing_tier2_compile_keeps_tier1_and_says_why():
     result = run_scenario(f"""
         from scenario import *
         import tierjit.tiers.native as native
-        def broken(module, tm):
+        def broken(module):
             raise RuntimeError("injected: optimiser failed")
         native.optimise = broken
         pin(2)
@@ -100,10 +100,10 @@ def test_redefinition_while_a_background_tier2_compile_runs():
         import tierjit.tiers.native as native
         real_optimise = native.optimise
         started = threading.Event()
-        def slow_optimise(module, tm):
+        def slow_optimise(module):
             started.set()
             time.sleep(0.15)
-            return real_optimise(module, tm)
+            return real_optimise(module)
         native.optimise = slow_optimise
         engine().configure(tier1_calls=1, tier2_calls=3, background=True)
         ns = {{"__name__": "cell"}}

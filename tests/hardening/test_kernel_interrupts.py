@@ -62,7 +62,7 @@ def test_restart_while_a_background_compile_runs(real_kernel):
     kernel.ok("%jit_config tier1_calls=1 tier2_calls=3 background=on")
     kernel.ok("import time\nimport tierjit.tiers.native as native\n"
               "_real = native.optimise\n"
-              "def _slow(m, tm):\n    time.sleep(3)\n    return _real(m, tm)\n"
+              "def _slow(m):\n    time.sleep(3)\n    return _real(m)\n"
               "native.optimise = _slow\n"
               "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
               "for _ in range(6):\n    work(10)")

@@ -136,9 +136,6 @@ def _redefinitions(count: int, tier: int) -> dict:
     """, timeout=3600)
 
 
-@pytest.mark.xfail(strict=True, reason="known leak, smaller now: running LLVM passes through llvmlite keeps "
-                   "memory per compile (measured: ~160 KB per run of its O3 pipeline, ~40 KB with tierjit's "
-                   "own pass list; see tiers/native.py), so RSS still grows with each recompiled redefinition")
 @pytest.mark.parametrize("tier", [1, 2])
 def test_redefining_a_compiled_function_keeps_rss_bounded(tier):
     count = pick(2000 if tier == 1 else 300, 10_000)
@@ -158,8 +155,6 @@ def test_redefinitions_give_the_new_body_every_time():
     assert result["tier"] == 2
 
 
-@pytest.mark.xfail(strict=True, reason="known leak, smaller now: each reset recompiles, and running LLVM "
-                   "passes through llvmlite keeps ~40 KB per compile (tiers/native.py)")
 def test_200_engine_resets_keep_rss_bounded():
     result = _resets(pick(200, 1000))
     print("\nresets:", show(result))
