@@ -77,3 +77,52 @@ def test_restart_while_a_background_compile_runs(real_kernel):
     assert kernel.ok("print(r)").strip() == "328350"
     out = kernel.ok("import json\nprint(json.dumps([f['name'] for f in __import__('tierjit').stats()['functions']]))")
     assert out.strip() == '["again"]'
+
+
+SLOW_OPTIMISER = ("import time\nimport tierjit.tiers.native as native\n"
+                  "_real_t1, _real_t2 = native.quick_optimise, native.optimise\n"
+                  "def _slow_t1(m):\n    time.sleep(3)\n    return _real_t1(m)\n"
+                  "def _slow_t2(m):\n    time.sleep(3)\n    return _real_t2(m)\n")
+
+
+def test_interrupt_while_a_background_tier2_compile_runs(real_kernel):
+    """The interrupt stops the user's loop; the compile on the other thread finishes, and lands."""
+    kernel = real_kernel
+    kernel.ok("%jit_config tier1_calls=1 tier2_calls=3 background=on")
+    kernel.ok(SLOW_OPTIMISER + "native.optimise = _slow_t2\n"
+              "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
+              "for _ in range(6):\n    work(10)")
+    msg_id = kernel.start("while True:\n    work(1000)")    # tier 2 is sleeping in the optimiser
+    time.sleep(1.0)
+    sent = time.monotonic()
+    kernel.km.interrupt_kernel()
+    reply = kernel.reply_to(msg_id, timeout=10)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert time.monotonic() - sent < WITHIN_S
+    assert kernel.ok("print(work(100))").strip() == "4950"
+    out = kernel.ok("import time\nfor _ in range(100):\n    if __import__('tierjit.tiers', fromlist=['engine'])"
+                    ".engine().find('work').tier == 2:\n        break\n    time.sleep(0.1)\n"
+                    "print(__import__('tierjit.tiers', fromlist=['engine']).engine().find('work').tier, work(100))")
+    assert out.split() == ["2", "4950"], out
+
+
+def test_interrupt_during_osr_entry(real_kernel):
+    """Ctrl-C while a loop's continuation is being compiled (OSR, on the user's thread): the cell
+    stops with KeyboardInterrupt, and the same loop enters native code normally afterwards."""
+    kernel = real_kernel
+    kernel.ok("%jit_config tier1_calls=1000000 tier1_loops=1000 osr=on background=off")
+    kernel.ok(SLOW_OPTIMISER + "native.quick_optimise, native.optimise = _slow_t1, _slow_t2\n"
+              "def long_loop(n):\n    s = 0\n    k = 0\n    while k < n:\n        s += k\n        k += 1\n"
+              "    return s\n")
+    msg_id = kernel.start("long_loop(10**6)")      # at 1,000 iterations: OSR compile, 3 s asleep
+    time.sleep(1.0)
+    sent = time.monotonic()
+    kernel.km.interrupt_kernel()
+    reply = kernel.reply_to(msg_id, timeout=10)
+    assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
+    assert time.monotonic() - sent < WITHIN_S
+    kernel.ok("native.quick_optimise, native.optimise = _real_t1, _real_t2")
+    assert kernel.ok("print(long_loop(10**6))").strip() == str(sum(range(10**6)))
+    stats = kernel.ok("import json\nprint(json.dumps(__import__('tierjit').stats()))")
+    record = [f for f in json.loads(stats)["functions"] if f["name"] == "long_loop"][-1]
+    assert any(o["tier"] in (1, 2) for o in record["osr"]), record["osr"]
