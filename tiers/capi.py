@@ -93,6 +93,7 @@ SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "PyEval_SaveThread": (PTR, ()),
     "PyEval_RestoreThread": (VOID, (PTR,)),
     "Py_LeaveRecursiveCall": (VOID, ()),
+    "_Py_Dealloc": (VOID, (PTR,)),
 }
 
 _registered = False
@@ -138,5 +139,11 @@ if hasattr(sys, "gettotalrefcount"):   # a debug build has two more pointers in 
     raise ImportError("tierjit's native tiers need a release (non-debug) CPython build")
 if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
     raise ImportError("tierjit does not support free-threaded CPython builds")
+
+# How Py_INCREF / Py_DECREF look in this CPython, so compiled code does them inline (a call to
+# Py_IncRef/Py_DecRef per reference made list loops slower than the interpreter):
+# "plain" (3.11): a 64-bit count; "immortal" (3.12, 3.13): the low 32 bits, negative = immortal,
+# never changed; "call": an unknown layout, call the C-API functions.
+REFCOUNT_STYLE = {(3, 11): "plain", (3, 12): "immortal", (3, 13): "immortal"}.get(sys.version_info[:2], "call")
 
 Py_LT, Py_LE, Py_EQ, Py_NE, Py_GT, Py_GE = range(6)

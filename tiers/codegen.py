@@ -145,10 +145,44 @@ class ModuleGen:
         return fn
 
     def _helper_xincref(self) -> ir.Function:
-        return self._null_safe("tj_xincref", "Py_IncRef")
+        """Py_XINCREF, inline for the refcount layouts capi.REFCOUNT_STYLE knows."""
+        if capi.REFCOUNT_STYLE == "call":
+            return self._null_safe("tj_xincref", "Py_IncRef")
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xincref")
+        p = fn.args[0]
+        b = ir.IRBuilder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", p, NULL)):
+            if capi.REFCOUNT_STYLE == "plain":
+                rc = b.bitcast(p, I64.as_pointer())
+                b.store(b.add(b.load(rc), ir.Constant(I64, 1)), rc)
+            else:
+                low = b.bitcast(p, I32.as_pointer())
+                new = b.add(b.load(low), ir.Constant(I32, 1))
+                with b.if_then(b.icmp_unsigned("!=", new, ir.Constant(I32, 0))):   # 0: immortal
+                    b.store(new, low)
+        b.ret_void()
+        return fn
 
     def _helper_xdecref(self) -> ir.Function:
-        return self._null_safe("tj_xdecref", "Py_DecRef")
+        """Py_XDECREF, inline; the object is freed by CPython's _Py_Dealloc at zero."""
+        if capi.REFCOUNT_STYLE == "call":
+            return self._null_safe("tj_xdecref", "Py_DecRef")
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xdecref")
+        p = fn.args[0]
+        b = ir.IRBuilder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", p, NULL)):
+            rc = b.bitcast(p, I64.as_pointer())
+            count = b.load(rc)
+            mortal: ir.Value = ir.Constant(I1, 1)
+            if capi.REFCOUNT_STYLE == "immortal":
+                mortal = b.icmp_signed(">=", b.trunc(count, I32), ir.Constant(I32, 0))
+            with b.if_then(mortal, likely=True):
+                left = b.sub(count, ir.Constant(I64, 1))
+                b.store(left, rc)
+                with b.if_then(b.icmp_signed("==", left, ir.Constant(I64, 0)), likely=False):
+                    b.call(self.capi("_Py_Dealloc"), [p])
+        b.ret_void()
+        return fn
 
     def _helper_box_int(self) -> ir.Function:
         """(i128, big) -> new PyLong reference (NULL on error)."""
