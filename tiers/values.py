@@ -124,6 +124,9 @@ class Ops:
     def box(self, v: V, line: int) -> ir.Value:
         """An owned PyObject* for v (consumes v)."""
         b = self.b
+        if v.ty == INT and isinstance(v.a, ir.Constant) and isinstance(v.big, ir.Constant) \
+                and v.big.constant is None and -5 <= v.a.constant <= 256:
+            return self.new_ref(int(v.a.constant))    # CPython's cached small int: no call
         if v.ty == INT:
             fn = self.gen.helper("box_int")
             return self.check_null(b.call(fn, [v.a, v.big]), line)

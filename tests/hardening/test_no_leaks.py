@@ -116,6 +116,41 @@ def test_chained_operations_on_boxed_ints_do_not_leak(case):
     assert result["rss_growth"] < 5, show(result)
 
 
+def test_index_errors_from_compiled_list_code_keep_no_references():
+    """Out-of-range loads and stores raise CPython's IndexError from compiled code; the list, the
+    index and the value are released on that path too (counted with sys.getrefcount)."""
+    result = run_scenario("""
+        from scenario import *
+        import gc, sys
+        engine().configure(tier1_calls=1, tier2_calls=3, background=False)
+        ns = load("def get(xs, i):\\n    return xs[i]\\ndef put(xs, i, v):\\n    xs[i] = v\\n    return v\\n")
+        xs, big = [1.5, 2.5], 2**100 + 7
+        for _ in range(5):
+            ns["get"](xs, 0), ns["put"](xs, 1, 2.5)
+        messages = set()
+        def fail_often(n):
+            for _ in range(n):
+                for f, args in (("get", (xs, big)), ("get", (xs, -3)), ("put", (xs, big, 0.5)),
+                                ("put", (xs, 2, 0.5))):
+                    try:
+                        ns[f](*args)
+                    except IndexError as err:
+                        messages.add(str(err))
+        fail_often(100)
+        gc.collect()         # tracebacks hold frames that hold the arguments: collect them first
+        before = (sys.getrefcount(xs), sys.getrefcount(big))
+        fail_often(20_000)
+        gc.collect()
+        report(before=before, after=(sys.getrefcount(xs), sys.getrefcount(big)), xs=xs,
+               messages=sorted(messages), tiers=[record(n)["tier"] for n in ("get", "put")])
+    """)
+    assert result["tiers"] == [2, 2]
+    assert result["xs"] == [1.5, 2.5]
+    assert result["messages"] == ["cannot fit 'int' into an index-sized integer", "list assignment index out of range",
+                                  "list index out of range"], result["messages"]
+    assert result["after"] == result["before"], result
+
+
 def _redefinitions(count: int, tier: int) -> dict:
     tier2 = 3 if tier == 2 else 10**9
     return run_scenario(f"""
