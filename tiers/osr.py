@@ -87,10 +87,9 @@ def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, ite
     values = [f_locals[n] for n in live]
     remaining = None
     if isinstance(site.node, ast.For):
-        rng, index = _range_state(iterator)
-        if rng is None:
+        remaining = _from_current(iterator)
+        if remaining is None:
             return lc
-        remaining = rng[index - 1:]          # the current iteration (its body has not run) and the rest
         values += [remaining.start, remaining.stop, remaining.step]
     signature = signature_of(tuple(values))
     key = (site.index, signature)
@@ -113,12 +112,20 @@ def enter(engine: "Engine", rec: FunctionRecord, site: Any, lc: LoopCounter, ite
         engine.events.emit("osr_exit", rec.id, unit.tier, reason=f"loop at line {site.line}")
 
 
-def _range_state(iterator: Any) -> tuple[range | None, int]:
+def _from_current(iterator: Any) -> range | None:
+    """The range from the iteration whose body is about to run (its value was already taken from
+    the iterator) to the end; None if `iterator` is not a range iterator that far along.
+    CPython 3.11 pickles a range iterator as (the whole range, items taken); 3.12+ as (the range
+    of what is left, None)."""
     try:
-        _, (rng,), index = iterator.__reduce__()
+        _, (rng,), taken = iterator.__reduce__()
     except Exception:
-        return None, 0
-    return (rng, index) if isinstance(rng, range) and index >= 1 else (None, 0)
+        return None
+    if not isinstance(rng, range):
+        return None
+    if taken is None:
+        return range(rng.start - rng.step, rng.stop, rng.step)
+    return rng[taken - 1:] if isinstance(taken, int) and taken >= 1 else None
 
 
 class LoopTierUp:

@@ -7,11 +7,20 @@ message, and the arguments afterwards) must be identical (`scenario.differential
 """
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from hardening_run import pick, run_python, run_scenario
 
 TIERS = [1, 2]
+
+ON_312_C_LIMIT = pytest.mark.xfail(
+    sys.version_info >= (3, 12), strict=True,
+    reason="known gap on 3.12+: Py_EnterRecursiveCall counts native frames against CPython's fixed C "
+           "recursion limit, so native recursion past it raises RecursionError (README, Pythons)")
+
+
 
 SRC_INDEX = '''
 def get(xs, i):
@@ -204,6 +213,7 @@ def test_recursion_error_message_is_cpythons(tier):
                        "Python object", "maximum recursion depth exceeded in comparison"), repr(message)
 
 
+@ON_312_C_LIMIT
 @pytest.mark.parametrize("tier", TIERS)
 def test_recursion_100000_deep_with_a_raised_limit_gives_cpythons_answer(tier):
     result = run_scenario(RECURSION.format(tier=tier, limit="sys.setrecursionlimit(200_000)",
@@ -243,6 +253,7 @@ report(thread=answers.get("thread"), main=[jitted["is_odd"](n) for n in (99_999,
 """
 
 
+@ON_312_C_LIMIT
 @pytest.mark.parametrize("tier", TIERS)
 def test_mutual_recursion_past_the_c_stack_budget_goes_on_in_the_interpreter(tier):
     """Past the budget the calls continue interpreted (in a thread with a small stack too), and
