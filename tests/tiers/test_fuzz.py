@@ -3,6 +3,10 @@ every call must match exactly: value (type, floats bit for bit), exception type 
 message, printed output. The stats must show `f` compiled at both tiers and the listed
 calls run on each.
 
+A second test runs a fifth as many programs through on-stack replacement: every loop enters
+native code at its second iteration, with the rest of the call compiled as a continuation (tier 1
+for a short remaining range, tier 2 for a longer one), and must still match CPython.
+
 The normal run checks 500 programs, the same ones every time (derandomized). The long run:
 
     TIERJIT_FUZZ_EXAMPLES=10000 pytest tests/tiers/test_fuzz.py
@@ -20,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, note, seed, settings
 
 import progen
 from tierharness import (
-    TIER_SETTINGS, assert_same_outcomes, calls_on, load, record_for, run_calls, safe_repr,
+    TIER_SETTINGS, assert_same_outcomes, calls_on, load, record_for, run_calls, safe_repr, stats,
     summary, time_limit,
 )
 
@@ -87,3 +91,34 @@ def assert_climbed(record: dict, n: int) -> None:
     assert {1, 2} <= compiled, f"did not compile at tiers 1 and 2: {summary(record)}"
     assert calls_on(record, 1) >= n, f"tier 1 ran fewer than {n} calls: {summary(record)}"
     assert calls_on(record, 2) >= n, f"tier 2 ran fewer than {n} calls: {summary(record)}"
+
+
+OSR_EXAMPLES = max(20, EXAMPLES // 5)
+
+
+def test_random_programs_through_osr_match_cpython(jit_engine):
+    entries: list[int] = []
+
+    @settings(FUZZ, max_examples=OSR_EXAMPLES)
+    @given(case=progen.cases())
+    def run(case):
+        program, calls = case
+        note(f"program:\n{program.source}")
+        with open(LAST_PROGRAM, "w") as last:
+            last.write(f"{program.source}\n# calls (OSR): {safe_repr(calls)}\n")
+        with time_limit(10):
+            want = run_calls(load(program.source, jitted=False), program.entry, calls)
+        jit_engine.reset()
+        # no call ever compiles a function; every loop enters native code at its 2nd iteration
+        jit_engine.configure(**{**TIER_SETTINGS[0], "tier1_loops": 2, "tier2_loops": 4, "osr": True})
+        with time_limit(30):
+            got = run_calls(load(program.source, jitted=True), program.entry, calls)
+        assert_same_outcomes(calls, want, got, label="through OSR:")
+        entries.append(sum(o["count"] for f in stats()["functions"] for o in f["osr"]))
+
+    if SEED is not None:
+        run = seed(int(SEED))(run)
+    run()
+    entered = sum(1 for n in entries if n)
+    print(f"\n{entered} of {len(entries)} programs entered native code through OSR")
+    assert entered > 0, "no program entered native code through OSR: the test tested nothing"
