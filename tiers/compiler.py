@@ -15,7 +15,7 @@ from .codegen import CHUNK, FunctionGen, ModuleGen
 from .entry import build_entry
 from .frontend import Unsupported
 from .native import NativeUnit
-from .osr import LoopTierUp
+from .osr import TIER_UP_FACTOR, LoopTierUp
 from .records import FunctionRecord
 from .typer import (BOOL, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, NONE, OBJ, BOTTOM, Program, Typing,
                     join)
@@ -117,7 +117,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
         assert func is not None
         mod.tier_up = functools.partial(LoopTierUp, engine, owner or rec, func)
         mod.tier_up_typing = typing
-        mod.tier_up_after = max(1, engine.config.tier2_loops)
+        mod.tier_up_after = max(1, TIER_UP_FACTOR * engine.config.tier2_loops)
     lines: set[int] = set()
     for spec in list(program.typings.values()):
         gen = FunctionGen(mod, spec)

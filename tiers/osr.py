@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 
 START, STOP, STEP = "__tj_start", "__tj_stop", "__tj_step"
 
+# A loop in tier-1 code moves to tier 2 mid-call only after TIER_UP_FACTOR * tier2_loops iterations
+# in that call, and a range loop only with as many still to go: a tier-2 compile costs tens of ms,
+# tier-1 code runs ~10^8-10^9 iterations a second, so a shorter loop would finish before the
+# compile paid off (the whole function's tier 2, asked for at tier2_loops, serves its next call).
+TIER_UP_FACTOR = 10
+
 # What tier-1 code and LoopTierUp pass each other: no tier-2 code for this loop now (keep going in
 # tier 1), and a local that is not bound at the back-edge (left out of the continuation).
 NOT_NOW = type("NotNow", (), {"__repr__": lambda self: "<tier-up declined>"})()
@@ -129,7 +135,8 @@ def _from_current(iterator: Any) -> range | None:
 
 
 class LoopTierUp:
-    """Called once from a loop of tier-1 code that has run `tier2_loops` iterations in one call:
+    """Called once from a loop of tier-1 code that has run TIER_UP_FACTOR * tier2_loops iterations
+    in one call:
     compile the rest of the call (this loop from the next iteration on, then the rest of the
     function) at tier 2 for the live values' types, run it, and return its result, which the
     tier-1 code returns as its own. Returns NOT_NOW to let tier 1 carry on instead.
@@ -152,7 +159,7 @@ class LoopTierUp:
         n = len(self.names)
         live = [name for name, v in zip(self.names, values) if v is not UNBOUND]
         args = tuple(v for v in values[:n] if v is not UNBOUND) + tuple(values[n:])
-        if isinstance(node, ast.For) and len(range(*values[n:])) < engine.config.tier2_loops:
+        if isinstance(node, ast.For) and len(range(*values[n:])) < TIER_UP_FACTOR * engine.config.tier2_loops:
             return NOT_NOW       # about to end anyway: not worth a compile
         signature = signature_of(args)
         key = ("tier-up", node.lineno, node.col_offset, tuple(live), signature)

@@ -1,10 +1,10 @@
 """Tier 1 -> tier 2 at a loop's back-edge: a loop that runs on inside one call of tier-1 code
 hands the rest of the call (its live locals, the next index of a range) to tier-2 code.
 
-Each case is called on CPython and under tierjit with the hand-over made early (after 2048
-iterations in one call) and must agree exactly: value, exception and message, printed output,
-arguments afterwards. Each also asserts the hand-over happened: an OSR entry at tier 2 on the
-loop's line and the continuation's tier-2 compile. (The same loop count also asks for the whole
+Each case is called on CPython and under tierjit with the hand-over made early (after 2,560
+iterations in one call: TIER_UP_FACTOR x tier2_loops) and must agree exactly: value, exception and
+message, printed output, arguments afterwards. Each also asserts the hand-over happened: an OSR
+entry at tier 2 on the loop's line and the continuation's tier-2 compile. (The same loop count also asks for the whole
 function at tier 2, for its next call; that is the other path and not what is tested here.)
 """
 import textwrap
@@ -16,7 +16,7 @@ from tierharness import assert_same_outcomes, load, record_for, run_calls
 pytestmark = pytest.mark.timeout(300)
 
 # tier 1 on the first call, never tier 2 by calls, no interpreter OSR: only the back-edge path
-SETTINGS = dict(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=2048,
+SETTINGS = dict(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=256,
                 background=False, osr=True)
 
 
@@ -124,7 +124,7 @@ def test_a_short_remainder_stays_on_tier_1(jit_engine):
     jit_engine.configure(**SETTINGS)
     ns = load("def f(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n", jitted=True)
     assert ns["f"](3) == 3
-    assert ns["f"](3000) == sum(range(3000))     # 2048 run, fewer than 2048 left
+    assert ns["f"](3000) == sum(range(3000))     # offered after 2,048 (two chunks), 952 left < 2,560
     record = record_for("f")
     assert record["osr"] == []
     assert not any(c["signature"].startswith("osr@") for c in record["compiles"])
@@ -157,7 +157,7 @@ def test_interpreter_to_tier_1_to_tier_2_in_one_call(jit_engine):
             return steps
         """)
     want = run_calls(load(source, jitted=False), "collatz_steps", [(30_000,)])
-    jit_engine.configure(tier1_calls=10**9, tier2_calls=10**9, tier1_loops=1000, tier2_loops=2048,
+    jit_engine.configure(tier1_calls=10**9, tier2_calls=10**9, tier1_loops=1000, tier2_loops=256,
                          background=False, osr=True)
     got = run_calls(load(source, jitted=True), "collatz_steps", [(30_000,)])
     assert_same_outcomes([(30_000,)], want, got)
