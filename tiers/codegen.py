@@ -135,24 +135,21 @@ class ModuleGen:
             self._helpers[name] = fn
         return fn
 
-    def _null_safe(self, name: str, capi_name: str) -> ir.Function:
-        """`void name(p) { if (p) capi_name(p); }`: Py_XINCREF / Py_XDECREF."""
+    def _null_safe(self, name: str, body: Callable[[ir.IRBuilder, ir.Value], None]) -> ir.Function:
+        """`void name(p) { if (p) body(p); }`, the shape of Py_XINCREF / Py_XDECREF."""
         fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), name)
         b = ir.IRBuilder(fn.append_basic_block())
         with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
-            b.call(self.capi(capi_name), [fn.args[0]])
+            body(b, fn.args[0])
         b.ret_void()
         return fn
 
     def _helper_xincref(self) -> ir.Function:
         """Py_XINCREF, inline for the refcount layouts capi.REFCOUNT_STYLE knows."""
-        if capi.REFCOUNT_STYLE == "call":
-            return self._null_safe("tj_xincref", "Py_IncRef")
-        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xincref")
-        p = fn.args[0]
-        b = ir.IRBuilder(fn.append_basic_block())
-        with b.if_then(b.icmp_unsigned("!=", p, NULL)):
-            if capi.REFCOUNT_STYLE == "plain":
+        def incref(b: ir.IRBuilder, p: ir.Value) -> None:
+            if capi.REFCOUNT_STYLE == "call":
+                b.call(self.capi("Py_IncRef"), [p])
+            elif capi.REFCOUNT_STYLE == "plain":
                 rc = b.bitcast(p, I64.as_pointer())
                 b.store(b.add(b.load(rc), ir.Constant(I64, 1)), rc)
             else:
@@ -160,17 +157,14 @@ class ModuleGen:
                 new = b.add(b.load(low), ir.Constant(I32, 1))
                 with b.if_then(b.icmp_unsigned("!=", new, ir.Constant(I32, 0))):   # 0: immortal
                     b.store(new, low)
-        b.ret_void()
-        return fn
+        return self._null_safe("tj_xincref", incref)
 
     def _helper_xdecref(self) -> ir.Function:
         """Py_XDECREF, inline; the object is freed by CPython's _Py_Dealloc at zero."""
-        if capi.REFCOUNT_STYLE == "call":
-            return self._null_safe("tj_xdecref", "Py_DecRef")
-        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_xdecref")
-        p = fn.args[0]
-        b = ir.IRBuilder(fn.append_basic_block())
-        with b.if_then(b.icmp_unsigned("!=", p, NULL)):
+        def decref(b: ir.IRBuilder, p: ir.Value) -> None:
+            if capi.REFCOUNT_STYLE == "call":
+                b.call(self.capi("Py_DecRef"), [p])
+                return
             rc = b.bitcast(p, I64.as_pointer())
             count = b.load(rc)
             mortal: ir.Value = ir.Constant(I1, 1)
@@ -181,8 +175,7 @@ class ModuleGen:
                 b.store(left, rc)
                 with b.if_then(b.icmp_signed("==", left, ir.Constant(I64, 0)), likely=False):
                     b.call(self.capi("_Py_Dealloc"), [p])
-        b.ret_void()
-        return fn
+        return self._null_safe("tj_xdecref", decref)
 
     def _helper_box_int(self) -> ir.Function:
         """(i128, big) -> new PyLong reference (NULL on error)."""

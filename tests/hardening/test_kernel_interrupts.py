@@ -17,8 +17,14 @@ def _compile_then_run_long(kernel, define: str, warm: str, long_call: str,
                            patience: float = 10) -> tuple[dict, float]:
     kernel.ok("survivor = {'answer': 42}\n" + define)
     kernel.ok(warm)
-    msg_id = kernel.start(long_call)
-    time.sleep(1.5)                          # the huge call is running natively now
+    return _interrupt(kernel, long_call, after=1.5, patience=patience)   # by then it runs natively
+
+
+def _interrupt(kernel, code: str, after: float, patience: float = 10) -> tuple[dict, float]:
+    """Run `code`, interrupt the kernel `after` seconds later: (the execute reply, seconds from
+    the interrupt to the reply)."""
+    msg_id = kernel.start(code)
+    time.sleep(after)
     sent = time.monotonic()
     kernel.km.interrupt_kernel()
     reply = kernel.reply_to(msg_id, timeout=patience)
@@ -92,13 +98,10 @@ def test_interrupt_while_a_background_tier2_compile_runs(real_kernel):
     kernel.ok(SLOW_OPTIMISER + "native.optimise = _slow_t2\n"
               "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
               "for _ in range(6):\n    work(10)")
-    msg_id = kernel.start("while True:\n    work(1000)")    # tier 2 is sleeping in the optimiser
-    time.sleep(1.0)
-    sent = time.monotonic()
-    kernel.km.interrupt_kernel()
-    reply = kernel.reply_to(msg_id, timeout=10)
+    # tier 2 of work() is asleep in the optimiser on the background thread meanwhile
+    reply, seconds = _interrupt(kernel, "while True:\n    work(1000)", after=1.0)
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
-    assert time.monotonic() - sent < WITHIN_S
+    assert seconds < WITHIN_S
     assert kernel.ok("print(work(100))").strip() == "4950"
     out = kernel.ok("import time\nfor _ in range(100):\n    if __import__('tierjit.tiers', fromlist=['engine'])"
                     ".engine().find('work').tier == 2:\n        break\n    time.sleep(0.1)\n"
@@ -114,13 +117,10 @@ def test_interrupt_during_osr_entry(real_kernel):
     kernel.ok(SLOW_OPTIMISER + "native.quick_optimise, native.optimise = _slow_t1, _slow_t2\n"
               "def long_loop(n):\n    s = 0\n    k = 0\n    while k < n:\n        s += k\n        k += 1\n"
               "    return s\n")
-    msg_id = kernel.start("long_loop(10**6)")      # at 1,000 iterations: OSR compile, 3 s asleep
-    time.sleep(1.0)
-    sent = time.monotonic()
-    kernel.km.interrupt_kernel()
-    reply = kernel.reply_to(msg_id, timeout=10)
+    # at 1,000 iterations the OSR compile starts, and sleeps 3 s in the optimiser
+    reply, seconds = _interrupt(kernel, "long_loop(10**6)", after=1.0)
     assert reply["status"] == "error" and reply["ename"] == "KeyboardInterrupt", reply
-    assert time.monotonic() - sent < WITHIN_S
+    assert seconds < WITHIN_S
     kernel.ok("native.quick_optimise, native.optimise = _real_t1, _real_t2")
     assert kernel.ok("print(long_loop(10**6))").strip() == str(sum(range(10**6)))
     stats = kernel.ok("import json\nprint(json.dumps(__import__('tierjit').stats()))")
