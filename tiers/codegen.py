@@ -630,7 +630,9 @@ class FunctionGen:
     def _boxed_raw(self, v: V) -> ir.Value:
         """A new reference for an owned value, NULL (with the error set) if boxing fails."""
         if v.ty == INT:
-            return self.b.call(self.helper("box_int"), [v.a, v.big])
+            r = self.b.call(self.helper("box_int"), [v.a, v.big])
+            self.ops.xdecref(v.big)
+            return r
         if v.ty == FLOAT:
             return self.ops.call("PyFloat_FromDouble", v.a)
         return self.ops.box(v, 0)      # bool, None and objects: boxing cannot fail

@@ -128,8 +128,9 @@ class Ops:
                 and v.big.constant is None and -5 <= v.a.constant <= 256:
             return self.new_ref(int(v.a.constant))    # CPython's cached small int: no call
         if v.ty == INT:
-            fn = self.gen.helper("box_int")
-            return self.check_null(b.call(fn, [v.a, v.big]), line)
+            r = self.check_null(b.call(self.gen.helper("box_int"), [v.a, v.big]), line)
+            self.xdecref(v.big)     # box_int took its own reference to a big value's PyLong
+            return r
         if v.ty == FLOAT:
             return self.check_null(self.call("PyFloat_FromDouble", v.a), line)
         if v.ty == BOOL:
@@ -196,6 +197,7 @@ class Ops:
         return self.from_object(r, result_ty, line)
 
     def to_float(self, v: V, line: int) -> V:
+        """float(v) for an int, bool or float (consumes v)."""
         b = self.b
         if v.ty == FLOAT:
             return v
@@ -208,7 +210,7 @@ class Ops:
             with then:
                 b.store(b.sitofp(b.trunc(v.a, I64), F64), res)
             with other:
-                obj = self.box(V(INT, v.a, v.big), line)
+                obj = self.box(V(INT, v.a, v.big), line)      # consumes v, as to_float does
                 d = self.call("PyLong_AsDouble", obj)
                 self.xdecref(obj)
                 with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):

@@ -151,26 +151,62 @@ def test_index_errors_from_compiled_list_code_keep_no_references():
     assert result["after"] == result["before"], result
 
 
-@pytest.mark.xfail(strict=True, reason="known leak: Ops.box of an int past 128 bits takes a new reference to "
-                   "the PyLong without releasing the value's own, and some callers rely on that (to_float's "
-                   "caller releases the operand again), so each site needs its ownership checked (issue 8)")
-def test_boxing_an_int_past_128_bits_keeps_no_extra_reference():
-    result = run_scenario("""
+BIG_INT_SITES = '''
+import math
+def store(a):
+    xs = [0]
+    xs[0] = a
+    return xs
+def append(a):
+    xs = []
+    xs.append(a)
+    return xs
+def pair(a):
+    return (a, a)
+def compare(a, b):
+    return (a < b, a == b, a >= b)
+def mixed(a, x):
+    return a + x, a * x, a < x
+def as_float(a):
+    return float(a) + math.sqrt(a)
+def neg(a):
+    return -a, ~a, abs(a)
+def call_py(a):
+    return str(a)
+def length(a):
+    return len(store(a))
+'''
+
+
+def test_ints_past_128_bits_keep_no_extra_reference():
+    """Every place compiled code boxes an int too big for its i128 (list items, tuples, calls into
+    Python, comparisons, float conversion, the slow paths) gives the PyLong back: its refcount is
+    the same after 1,000 calls of each, and every answer is CPython's."""
+    result = run_scenario(f"""
         from scenario import *
         import gc, sys
         engine().configure(tier1_calls=1, tier2_calls=3, background=False)
-        g = load("def g(a):\\n    xs = [0]\\n    xs[0] = a\\n    return xs\\n")["g"]
-        big = 2**200 + 12345
-        for _ in range(5):
-            g(big)
+        jitted, plain = load({BIG_INT_SITES!r}), load({BIG_INT_SITES!r}, jitted=False)
+        big, other = 2**200 + 12345, 2**190 + 7
+        calls = [("store", (big,)), ("append", (big,)), ("pair", (big,)), ("compare", (big, other)),
+                 ("mixed", (big, 0.5)), ("as_float", (big,)), ("neg", (big,)), ("call_py", (big,)),
+                 ("length", (big,))]
+        wrong = []
+        for name, args in calls:
+            for _ in range(5):
+                if jitted[name](*args) != plain[name](*args):
+                    wrong.append(name)
         gc.collect()
-        before = sys.getrefcount(big)
-        for _ in range(1000):
-            g(big)
+        before = (sys.getrefcount(big), sys.getrefcount(other))
+        for name, args in calls:
+            for _ in range(1000):
+                jitted[name](*args)
         gc.collect()
-        report(before=before, after=sys.getrefcount(big), tier=record("g")["tier"])
+        report(before=before, after=(sys.getrefcount(big), sys.getrefcount(other)), wrong=sorted(set(wrong)),
+               tiers={{name: record(name)["tier"] for name, _ in calls}})
     """)
-    assert result["tier"] == 2
+    assert result["wrong"] == [], result
+    assert set(result["tiers"].values()) == {2}, result["tiers"]
     assert result["after"] == result["before"], result
 
 
