@@ -63,13 +63,18 @@ def test_interrupt_deep_native_recursion(real_kernel):
     _assert_kernel_kept_its_state(real_kernel, "tree", "tree(10)", "1024")
 
 
+# Slows the tier-1 / tier-2 optimiser down (3 s) when installed: a compile is then in progress
+# long enough for the kernel to be interrupted or restarted in the middle of it.
+SLOW_OPTIMISER = ("import time\nimport tierjit.tiers.native as native\n"
+                  "_real_t1, _real_t2 = native.quick_optimise, native.optimise\n"
+                  "def _slow_t1(m):\n    time.sleep(3)\n    return _real_t1(m)\n"
+                  "def _slow_t2(m):\n    time.sleep(3)\n    return _real_t2(m)\n")
+
+
 def test_restart_while_a_background_compile_runs(real_kernel):
     kernel = real_kernel
     kernel.ok("%jit_config tier1_calls=1 tier2_calls=3 background=on")
-    kernel.ok("import time\nimport tierjit.tiers.native as native\n"
-              "_real = native.optimise\n"
-              "def _slow(m):\n    time.sleep(3)\n    return _real(m)\n"
-              "native.optimise = _slow\n"
+    kernel.ok(SLOW_OPTIMISER + "native.optimise = _slow_t2\n"
               "def work(n):\n    s = 0\n    for i in range(n):\n        s += i\n    return s\n"
               "for _ in range(6):\n    work(10)")
     # tier 2 of work() is now sleeping inside the optimiser on the background thread
@@ -83,12 +88,6 @@ def test_restart_while_a_background_compile_runs(real_kernel):
     assert kernel.ok("print(r)").strip() == "328350"
     out = kernel.ok("import json\nprint(json.dumps([f['name'] for f in __import__('tierjit').stats()['functions']]))")
     assert out.strip() == '["again"]'
-
-
-SLOW_OPTIMISER = ("import time\nimport tierjit.tiers.native as native\n"
-                  "_real_t1, _real_t2 = native.quick_optimise, native.optimise\n"
-                  "def _slow_t1(m):\n    time.sleep(3)\n    return _real_t1(m)\n"
-                  "def _slow_t2(m):\n    time.sleep(3)\n    return _real_t2(m)\n")
 
 
 def test_interrupt_while_a_background_tier2_compile_runs(real_kernel):
