@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml setup.py install.json
 	$(VPY) -m tierjit.kernel install --sys-prefix
 	touch $@
 
+# Jupyter refuses to start as root unless told; containers and fresh VMs often run as root.
 lab: setup
-	$(VENV)/bin/jupyter lab
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # pytest's status 5 means no test was collected: a broken suite, not a pass.
 test: setup
