@@ -14,7 +14,8 @@ from llvmlite import ir
 
 from .capi import F64, I1, I32, I64, I128, PTR
 from .frontend import Unsupported
-from .typer import BOOL, FLOAT, INT, NONE, OBJ, is_list, elem
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
+                    is_np_number, elem)
 from .values import NULL, V, pack, parts, unpack
 
 
@@ -81,8 +82,16 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
     n = len(args)
     if name == "print" or OBJ in (a.ty for a in args) and name != "len":
         return ops.call_python(getattr(builtins, name), args, ty, line)
+    if ty != OBJ:       # float(), int(), bool() of a float-or-numpy-float: the same on both
+        args = [ops.as_python(a) if a.ty == MAYBE_NP_FLOAT else a for a in args]
+    if any(is_np_number(a.ty) for a in args) and ty != OBJ:
+        return numpy_builtin_call(gen, name, args, ty, line)
     if name == "len":
         a = args[0]
+        if is_array(a.ty):
+            size = gen.array_len(a.a)
+            ops.release(a)
+            return V(INT, b.sext(size, I128), NULL)
         if is_list(a.ty):
             size = gen.list_len(a.a)
             ops.release(a)
@@ -152,6 +161,28 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
     return ops.call_python(getattr(builtins, name), args, ty, line)
 
 
+def numpy_builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
+    """abs, min, max, int, float, bool, round of numpy scalars (the typer let only these through
+    natively): numpy computes these like Python on the same value, except abs(-2**63) (wraps, warns)."""
+    ops, b = gen.ops, gen.b
+    if name == "abs" and ty == NP_FLOAT:
+        return V(NP_FLOAT, b.call(gen.intrinsic("llvm.fabs.f64"), [args[0].a]))
+    if name == "abs":
+        x = args[0]
+        res = gen.entry_alloca(I64)
+        with b.if_else(b.icmp_signed("==", x.a, ir.Constant(I64, -(1 << 63))), likely=False) as (then, other):
+            with then:
+                b.store(ops.call_python(abs, [x], NP_INT, line).a, res)
+            with other:
+                b.store(b.select(b.icmp_signed("<", x.a, ir.Constant(I64, 0)), b.neg(x.a), x.a), res)
+        return V(NP_INT, b.load(res))
+    if name in ("min", "max"):
+        # the same comparisons on the same values: compute on the Python twin, keep numpy's type
+        r = builtin_call(gen, name, [ops.as_python(a) for a in args], FLOAT if ty == NP_FLOAT else INT, line)
+        return V(NP_FLOAT, r.a) if ty == NP_FLOAT else V(NP_INT, b.trunc(r.a, I64))
+    return builtin_call(gen, name, [ops.as_python(a) for a in args], ty, line)
+
+
 def float_to_int(gen, d: ir.Value, slow) -> V:
     """A double with no fractional part -> int; natively when it fits, else CPython (inf/nan errors)."""
     b = gen.b
@@ -172,7 +203,8 @@ def float_to_int(gen, d: ir.Value, slow) -> V:
 def math_call(gen, node: ast.Call, attr: str, ty: str) -> V:
     ops, b = gen.ops, gen.b
     line = node.lineno
-    args = [gen.expr(a) for a in node.args]
+    # math converts a numpy scalar with __float__/__index__: the same value as the Python number
+    args = [gen.ops.as_python(gen.expr(a)) for a in node.args]
     pyfn = getattr(math, attr, None)
     if pyfn is None:
         raise Unsupported(f"math.{attr} at line {line} does not exist")

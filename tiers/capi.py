@@ -73,6 +73,7 @@ SIGNATURES: dict[str, tuple[ir.Type, tuple[ir.Type, ...]]] = {
     "PyObject_Vectorcall": (PTR, (PTR, PTR.as_pointer(), I64, PTR)),
     "PyObject_CallNoArgs": (PTR, (PTR,)),
     "PyObject_CallOneArg": (PTR, (PTR, PTR)),
+    "PyType_GenericAlloc": (PTR, (PTR, I64)),
     "PyList_New": (PTR, (I64,)),
     "PyList_SetItem": (I32, (PTR, I64, PTR)),
     "PyList_Append": (I32, (PTR, PTR)),

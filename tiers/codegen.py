@@ -14,12 +14,13 @@ from typing import Any, Callable
 
 from llvmlite import ir
 
-from . import capi
+from . import arrays, capi
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
 from .osr import NOT_NOW, UNBOUND
-from .typer import BOOL, FLOAT, INT, NONE, OBJ, BOTTOM, Typing, always_returns, assigned_at, elem, is_list
+from .typer import (BOOL, FLOAT, INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
+                    always_returns, array_item, assigned_at, elem, is_array, is_list)
 from .values import NULL, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
@@ -427,7 +428,7 @@ class FunctionGen:
             slots = self.slots[name]
             if ty == INT:
                 self.ops.xdecref(self.b.load(slots[1]))
-            elif ty not in (FLOAT, BOOL, NONE):
+            elif ty not in UNBOXED:
                 self.ops.xdecref(self.b.load(slots[0]))
 
     def load_local(self, name: str) -> V:
@@ -512,7 +513,7 @@ class FunctionGen:
         if isinstance(target, ast.Name):
             self.store_local(target.id, v)
         elif isinstance(target, ast.Subscript):
-            cont = self.expr(target.value)
+            cont = self.container(target.value)
             idx = self.expr(target.slice)
             self.store_item(cont, idx, v, line)
         elif isinstance(target, ast.Tuple):
@@ -537,7 +538,7 @@ class FunctionGen:
             rhs = self.expr(s.value)
             self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True))
             return
-        cont = self.expr(s.target.value)
+        cont = self.container(s.target.value)
         idx = self.expr(s.target.slice)
         cur = self.load_item(self.ops.dup(cont), self.ops.dup(idx), t.type(s.target), line)
         rhs = self.expr(s.value)
@@ -730,11 +731,20 @@ class FunctionGen:
             b.store(seq.a, lst)
             index = self.entry_alloca(I64)
             b.store(ir.Constant(I64, 0), index)
-            ety = elem(seq.ty)
-            def has_next() -> ir.Value:
-                return b.icmp_signed("<", b.load(index), self.list_len(b.load(lst)))
-            def item() -> V:
-                return self.list_get(b.load(lst), b.load(index), ety, line)
+            if is_array(seq.ty):
+                # an array iterates by index until IndexError, so reading item i as a[i] is exact
+                arr_ty = seq.ty
+                def has_next() -> ir.Value:
+                    return b.icmp_signed("<", b.load(index), self.array_len(b.load(lst)))
+                def item() -> V:
+                    return self.load_item(V(arr_ty, b.load(lst), borrowed=True),
+                                          V(NP_INT, b.load(index)), array_item(arr_ty), line)
+            else:
+                ety = elem(seq.ty)
+                def has_next() -> ir.Value:
+                    return b.icmp_signed("<", b.load(index), self.list_len(b.load(lst)))
+                def item() -> V:
+                    return self.list_get(b.load(lst), b.load(index), ety, line)
             def advance() -> None:
                 b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
         head = self.fn.append_basic_block("for.head")
@@ -888,8 +898,117 @@ class FunctionGen:
         self.ops.release(idx)
         return ok, i
 
+    # ----------------------------------------------------------------- numpy arrays
+    def array_field(self, arr: ir.Value, offset: int, ty: ir.Type) -> ir.Value:
+        return self.b.load(self.b.bitcast(self.b.gep(arr, [ir.Constant(I64, offset)]), ty.as_pointer()))
+
+    def array_len(self, arr: ir.Value) -> ir.Value:
+        return self.b.load(self.array_field(arr, arrays.layout().dims, I64.as_pointer()))
+
+    def array_slot(self, cont: V, idx: V, line: int, store: bool = False) -> tuple[ir.Value, ir.Value]:
+        """(ok, item pointer) for `cont[idx]`: ok when the array is still what it was compiled for
+        (one dimension, its dtype; writeable for a store) and the index is in range."""
+        b = self.b
+        lay = arrays.layout()
+        from .entry import array_is
+        ok = array_is(self.mod, b, cont.a, cont.ty)
+        if store:
+            flags = self.array_field(cont.a, lay.flags, I32)
+            ok = b.and_(ok, b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I32, arrays.WRITEABLE)),
+                                            ir.Constant(I32, 0)))
+        if idx.ty == NP_INT:
+            fits, i = ir.Constant(I1, 1), idx.a
+        else:
+            idx = self.ops.coerce(idx, INT, line)
+            fits, i = self.ops.int_fits64(idx), b.trunc(idx.a, I64)
+        self.ops.release(idx)
+        n = self.array_len(cont.a)
+        i = b.select(b.icmp_signed("<", i, ir.Constant(I64, 0)), b.add(i, n), i)
+        ok = b.and_(ok, b.and_(fits, b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n))))
+        i = b.select(ok, i, ir.Constant(I64, 0))
+        stride = b.load(self.array_field(cont.a, lay.strides, I64.as_pointer()))
+        data = self.array_field(cont.a, lay.data, PTR)
+        elem_ty = F64 if cont.ty == ARR_FLOAT else I64
+        return ok, b.bitcast(b.gep(data, [b.mul(i, stride)]), elem_ty.as_pointer())
+
+    def array_load(self, cont: V, idx: V, line: int) -> V:
+        """An item of a float64/int64 array: native when in range, else numpy's own indexing
+        (its IndexError; or the item of an array some called code reshaped)."""
+        b = self.b
+        ety = array_item(cont.ty)
+        keep = self.ops.dup(idx)
+        ok, slot = self.array_slot(cont, idx, line)
+        res = self.entry_alloca(parts(ety)[0])
+        with b.if_else(ok, likely=True) as (then, other):
+            with then:
+                b.store(b.load(slot), res)
+            with other:
+                io = self.ops.box(self.ops.dup(keep), line)
+                r = self.ops.call("PyObject_GetItem", cont.a, io)
+                self.ops.xdecref(io)
+                with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
+                    self.ops.release(keep)
+                    self.ops.release(cont)
+                    self.fail(line)
+                b.store(self.ops.from_numpy(r, ety, line).a, res)
+        self.ops.release(keep)
+        self.ops.release(cont)
+        return V(ety, b.load(res))
+
+    def array_store(self, cont: V, idx: V, v: V, line: int) -> None:
+        """`a[i] = v`: a native store of what numpy would store without a question (a float64 of
+        any number that fits, an int64 of an int that fits); numpy's own assignment otherwise."""
+        b = self.b
+        to_float = cont.ty == ARR_FLOAT
+        if v.ty in (FLOAT, NP_FLOAT, BOOL, NP_BOOL, NP_INT) or v.ty == INT:
+            native_ok = ir.Constant(I1, 1)
+            if v.ty in (FLOAT, NP_FLOAT):
+                # float -> int64 truncates and NaN raises: numpy's own assignment does that
+                native_ok, value = (native_ok, v.a) if to_float else (ir.Constant(I1, 0), None)
+            elif v.ty in (BOOL, NP_BOOL):
+                value = b.uitofp(v.a, F64) if to_float else b.zext(v.a, I64)
+            elif v.ty == NP_INT:
+                value = b.sitofp(v.a, F64) if to_float else v.a
+            else:
+                native_ok = self.ops.int_fits64(v)
+                lo = b.trunc(v.a, I64)
+                value = b.sitofp(lo, F64) if to_float else lo
+        else:
+            native_ok, value = ir.Constant(I1, 0), None
+        keep_idx, keep_v = self.ops.dup(idx), self.ops.dup(v)
+        ok, slot = self.array_slot(cont, idx, line, store=True)
+        with b.if_else(b.and_(ok, native_ok), likely=True) as (then, other):
+            with then:
+                if value is not None:
+                    b.store(value, slot)
+                self.ops.release(keep_v)
+            with other:
+                io = self.ops.box(self.ops.dup(keep_idx), line)
+                vo = self.ops.box(keep_v, line)
+                r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
+                self.ops.xdecref(io)
+                self.ops.xdecref(vo)
+                with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+                    self.ops.release(keep_idx)
+                    self.ops.release(v)
+                    self.ops.release(cont)
+                    self.fail(line)
+        self.ops.release(keep_idx)
+        self.ops.release(v)
+        self.ops.release(cont)
+
+    def container(self, node: ast.expr) -> V:
+        """The array an item access reads: a local array is borrowed from its slot (no reference
+        counting in the loop; nothing in the access can rebind the local)."""
+        if isinstance(node, ast.Name) and node.id in self.t.locals and is_array(self.t.locals[node.id]) \
+                and node.id not in self.bound:
+            return V(self.t.locals[node.id], self.b.load(self.slots[node.id][0]), borrowed=True)
+        return self.expr(node)
+
     def load_item(self, cont: V, idx: V, ety: str, line: int) -> V:
         b = self.b
+        if is_array(cont.ty) and idx.ty in (INT, NP_INT):
+            return self.array_load(cont, idx, line)
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
             keep = self.ops.dup(V(INT, *( (idx.a, idx.big) if idx.ty == INT else (b.zext(idx.a, I128), NULL))))
             ok, i = self.index_of(cont.a, idx, line)
@@ -922,6 +1041,9 @@ class FunctionGen:
         in place and drops the old one, as list.__setitem__ does; anything else, including an
         index out of range (CPython's IndexError), goes through PyObject_SetItem."""
         b = self.b
+        if is_array(cont.ty) and idx.ty in (INT, NP_INT):
+            self.array_store(cont, idx, v, line)
+            return
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
             keep = self.ops.dup(V(INT, *((idx.a, idx.big) if idx.ty == INT else (b.zext(idx.a, I128), NULL))))
             ok, i = self.index_of(cont.a, idx, line)
@@ -946,7 +1068,7 @@ class FunctionGen:
             self.ops.release(keep)
             self.ops.release(cont)
             return
-        co = self.ops.box(cont, line) if not is_list(cont.ty) else cont.a
+        co = self.ops.box(cont, line) if not is_list(cont.ty) and not is_array(cont.ty) else cont.a
         io = self.ops.box(idx, line)
         vo = self.ops.box(v, line)
         r = self.ops.call("PyObject_SetItem", co, io, vo)
@@ -986,7 +1108,7 @@ class FunctionGen:
         if isinstance(node, ast.Attribute):
             return self.ops.const(getattr(math, node.attr), node.lineno)
         if isinstance(node, ast.Subscript):
-            return self.load_item(self.expr(node.value), self.expr(node.slice), ty, node.lineno)
+            return self.load_item(self.container(node.value), self.expr(node.slice), ty, node.lineno)
         if isinstance(node, (ast.List, ast.Tuple)):
             return self.build_sequence(node, ty)
         raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
@@ -1073,7 +1195,7 @@ class FunctionGen:
         if len(node.ops) == 1:
             r = self.ops.compare(node.ops[0], self.expr(node.left), self.expr(node.comparators[0]), node.lineno)
             return self.ops.coerce(r, ty, node.lineno)
-        if ty != BOOL:
+        if ty not in (BOOL, NP_BOOL):
             return self.chained_objects(node, ty)
         res = self.entry_alloca(I1)
         b.store(ir.Constant(I1, 0), res)
@@ -1097,7 +1219,7 @@ class FunctionGen:
             b.branch(end)
             b.position_at_end(nxt)
         b.position_at_end(end)
-        return V(BOOL, b.load(res))
+        return V(ty, b.load(res))
 
 
 def _parallel(target: ast.expr, value: ast.expr) -> bool:

@@ -17,14 +17,15 @@ from .frontend import Unsupported
 from .native import NativeUnit
 from .osr import TIER_UP_FACTOR, LoopTierUp
 from .records import FunctionRecord
-from .typer import (BOOL, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, NONE, OBJ, BOTTOM, Program, Typing,
-                    join)
+from .typer import (ARR_FLOAT, ARR_INT, BOOL, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, NONE, NP_BOOL,
+                    NP_FLOAT, NP_INT, OBJ, BOTTOM, Program, Typing, join)
 
 if TYPE_CHECKING:
     from .engine import Engine
 
 _TYPE_NAMES = {"int": INT, "float": FLOAT, "bool": BOOL, "NoneType": NONE,
-               "list[int]": LIST_INT, "list[float]": LIST_FLOAT}
+               "list[int]": LIST_INT, "list[float]": LIST_FLOAT,
+               **{t: t for t in (ARR_FLOAT, ARR_INT, NP_FLOAT, NP_INT, NP_BOOL)}}
 
 
 def param_types(rec: FunctionRecord) -> tuple[str, ...]:

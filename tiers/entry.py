@@ -11,10 +11,11 @@ from typing import Any, Callable
 
 from llvmlite import ir
 
-from . import capi
+from . import arrays, capi
 from .capi import F64, I1, I32, I64, I128, PTR
 from .codegen import ModuleGen, thread_stack_limit
-from .typer import BOOL, FLOAT, INT, NONE, OBJ, Typing, elem, is_list
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
+                    is_array, is_list)
 from .values import NULL, V, pack, parts
 
 ENTRY_NAME = "tj_entry"
@@ -105,6 +106,30 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
         if ty == OBJ:
             unboxed.append(arg)
             continue
+        if is_array(ty):
+            guard(b.icmp_unsigned("==", type_of(arg), const(arrays.numpy().ndarray)),
+                  f"argument '{name}' is no longer a numpy array")
+            guard(array_is(mod, b, arg, ty), f"argument '{name}' is no longer a {ty} of one dimension")
+            unboxed.append(arg)
+            continue
+        if ty == MAYBE_NP_FLOAT:
+            is_np = b.icmp_unsigned("==", type_of(arg), const(arrays.numpy().float64))
+            guard(b.or_(is_np, b.icmp_unsigned("==", type_of(arg), const(float))),
+                  f"argument '{name}' is no longer a float or numpy float64")
+            # both keep their double at the same offset (numpy's float64 is laid out as a float)
+            assert arrays.layout().scalar_value == capi.FLOAT_VALUE_OFFSET
+            slot = b.gep(arg, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)])
+            unboxed += [b.load(b.bitcast(slot, F64.as_pointer())), is_np]
+            continue
+        if ty in (NP_FLOAT, NP_INT, NP_BOOL):
+            guard(b.icmp_unsigned("==", type_of(arg), const(arrays.scalar_type(ty))),
+                  f"argument '{name}' is no longer a {ty}")
+            if ty == NP_BOOL:
+                unboxed.append(b.icmp_unsigned("==", arg, const(arrays.numpy().True_)))
+            else:
+                slot = b.gep(arg, [ir.Constant(I64, arrays.layout().scalar_value)])
+                unboxed.append(b.load(b.bitcast(slot, (F64 if ty == NP_FLOAT else I64).as_pointer())))
+            continue
         pytype = {INT: int, FLOAT: float, BOOL: bool}.get(ty, list)
         guard(b.icmp_unsigned("==", type_of(arg), const(pytype)), f"argument '{name}' is no longer {ty}")
         if ty == INT:
@@ -185,6 +210,19 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     return reasons
 
 
+def array_is(mod: ModuleGen, b: ir.IRBuilder, arr: ir.Value, ty: str) -> ir.Value:
+    """i1: `arr` (a numpy array) is one-dimensional, aligned, with numpy's own float64/int64 dtype.
+    Checked at entry and again before each native item access (a called function may reshape it)."""
+    lay = arrays.layout()
+    field = lambda off, t: b.load(b.bitcast(b.gep(arr, [ir.Constant(I64, off)]), t.as_pointer()))  # noqa: E731
+    np = arrays.numpy()
+    descr = np.dtype(np.float64 if ty == arrays.ARRAY_FLOAT else np.int64)
+    ok = b.icmp_signed("==", field(lay.nd, I32), ir.Constant(I32, 1))
+    ok = b.and_(ok, b.icmp_unsigned("==", field(lay.descr, PTR), mod.const_obj(b, descr)))
+    aligned = b.and_(field(lay.flags, I32), ir.Constant(I32, arrays.ALIGNED))
+    return b.and_(ok, b.icmp_unsigned("!=", aligned, ir.Constant(I32, 0)))
+
+
 def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Value, guard, name: str, ty: str) -> None:
     size = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
     items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
@@ -223,6 +261,25 @@ def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
         p = mod.const_obj(b, None)
         b.call(mod.helper("xincref"), [p])
         return p
+    if v.ty == NP_BOOL:
+        np = arrays.numpy()
+        p = b.select(v.a, mod.const_obj(b, np.True_), mod.const_obj(b, np.False_))
+        b.call(mod.helper("xincref"), [p])
+        return p
+    if v.ty == MAYBE_NP_FLOAT:
+        slot = b.alloca(PTR)
+        flt = b.call(mod.capi("PyFloat_FromDouble"), [v.a])
+        b.store(flt, slot)
+        with b.if_then(v.big):
+            b.call(mod.helper("xdecref"), [flt])
+            b.store(_box(mod, b, V(NP_FLOAT, v.a)), slot)
+        return b.load(slot)
+    if v.ty in (NP_FLOAT, NP_INT):     # as Ops.box makes it
+        r = b.call(mod.capi("PyType_GenericAlloc"), [mod.const_obj(b, arrays.scalar_type(v.ty)), ir.Constant(I64, 0)])
+        with b.if_then(b.icmp_unsigned("!=", r, NULL), likely=True):
+            slot = b.gep(r, [ir.Constant(I64, arrays.layout().scalar_value)])
+            b.store(v.a, b.bitcast(slot, v.a.type.as_pointer()))
+        return r
     return v.a
 
 

@@ -12,6 +12,8 @@ import textwrap
 import types
 from typing import Any
 
+from . import arrays
+
 CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR = 0x20, 0x80, 0x200
 
 
@@ -96,6 +98,8 @@ def check_subset(fn: ast.FunctionDef) -> str | None:
 
 def type_name(value: Any) -> str:
     t = type(value)
+    if t.__module__ == "numpy":
+        return arrays.type_name(value) or t.__name__
     if t is list:
         kinds = {type(v).__name__ for v in value}
         return f"list[{kinds.pop()}]" if len(kinds) == 1 else "list"

@@ -18,6 +18,18 @@ from .frontend import Unsupported
 INT, FLOAT, BOOL, NONE, OBJ, BOTTOM = "int", "float", "bool", "None", "object", "bottom"
 LIST_INT, LIST_FLOAT, LIST_OBJ = "list[int]", "list[float]", "list[object]"
 NUMERIC = (INT, FLOAT, BOOL)
+# numpy (see arrays.py): 1-D float64/int64 arrays, and the scalars their items are. A numpy scalar
+# follows numpy's rules, not Python's (int64 wraps with a warning, x/0 is inf), so it is a type of
+# its own: native double/i64 on the fast paths, numpy's own operation on every other path.
+ARR_FLOAT, ARR_INT = "ndarray[float64]", "ndarray[int64]"
+NP_FLOAT, NP_INT, NP_BOOL = "np.float64", "np.int64", "np.bool"
+NP_SCALARS = (NP_FLOAT, NP_INT)
+# `s = 0.0; for ...: s += a[i] * b[i]` makes s a float, then a numpy float64: both are doubles,
+# told apart by a flag, so such accumulators stay native instead of becoming objects.
+MAYBE_NP_FLOAT = "float|np.float64"
+# values held unboxed (no reference to count)
+UNBOXED = (FLOAT, BOOL, NONE, NP_FLOAT, NP_INT, NP_BOOL, MAYBE_NP_FLOAT)
+_FLOATISH = (FLOAT, NP_FLOAT, MAYBE_NP_FLOAT)
 
 
 def is_list(t: str) -> bool:
@@ -28,11 +40,34 @@ def elem(t: str) -> str:
     return t[5:-1]
 
 
+def is_array(t: str) -> bool:
+    return t in (ARR_FLOAT, ARR_INT)
+
+
+def array_item(t: str) -> str:
+    return NP_FLOAT if t == ARR_FLOAT else NP_INT
+
+
+def is_np_number(t: str) -> bool:
+    return t in NP_SCALARS
+
+
+def _np_result(op: ast.operator, a: str, b: str) -> str:
+    """numpy 2's result type for a numpy scalar with a Python number or another numpy scalar."""
+    if FLOAT in (a, b) or NP_FLOAT in (a, b) or isinstance(op, ast.Div):
+        if isinstance(op, (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)):
+            return OBJ      # numpy's TypeError, raised by numpy
+        return NP_FLOAT
+    return NP_INT
+
+
 def join(a: str, b: str) -> str:
     if a == b or b == BOTTOM:
         return a
     if a == BOTTOM:
         return b
+    if a in _FLOATISH and b in _FLOATISH:
+        return MAYBE_NP_FLOAT
     return OBJ
 
 
@@ -183,7 +218,9 @@ class FunctionTyper(ast.NodeVisitor):
             elif isinstance(s.target, ast.Subscript):
                 cont = self.expr(s.target.value)
                 self.expr(s.target.slice)
-                cur = elem(cont) if is_list(cont) else OBJ
+                idx = t.type(s.target.slice)
+                cur = elem(cont) if is_list(cont) else \
+                    array_item(cont) if is_array(cont) and idx in (INT, NP_INT) else OBJ
                 t.exprs[id(s)] = self.binop(s.op, cur, self.expr(s.value), s)
                 self.store_item(cont, t.exprs[id(s)], s, s.target.value)
                 t.exprs[id(s.target)] = cur
@@ -223,6 +260,8 @@ class FunctionTyper(ast.NodeVisitor):
                 item = OBJ                   # any iterable, through the iterator protocol
             elif is_list(cont):
                 item = elem(cont)
+            elif is_array(cont):
+                item = array_item(cont)
             else:
                 raise Unsupported(f"'for' over {cont} at line {s.lineno} is not compiled")
         if not isinstance(s.target, ast.Name):
@@ -262,7 +301,7 @@ class FunctionTyper(ast.NodeVisitor):
         if is_list(cont) and elem(cont) not in (OBJ, value):
             # Widening the list's element type would change what other readers see: not compiled.
             raise Unsupported(f"storing a {value} into a {cont} at line {node.lineno} is not compiled")
-        if not is_list(cont) and cont != OBJ:
+        if not is_list(cont) and not is_array(cont) and cont != OBJ:
             raise Unsupported(f"item assignment on {cont} at line {node.lineno} is not compiled")
 
     def truth(self, node: ast.expr) -> str:
@@ -299,8 +338,10 @@ class FunctionTyper(ast.NodeVisitor):
             v = self.expr(node.operand)
             if isinstance(node.op, ast.Not):
                 return BOOL
-            if v == OBJ:
+            if v == OBJ or is_array(v) or v == NP_BOOL:
                 return OBJ
+            if is_np_number(v) or v == MAYBE_NP_FLOAT:
+                return OBJ if isinstance(node.op, ast.Invert) and v != NP_INT else v
             if isinstance(node.op, ast.Invert):
                 if v in (INT, BOOL):
                     return INT
@@ -323,11 +364,15 @@ class FunctionTyper(ast.NodeVisitor):
                         raise Unsupported(f"'is' with something other than None at line {node.lineno}")
                 elif isinstance(op, (ast.In, ast.NotIn)):
                     raise Unsupported(f"'in' at line {node.lineno} is not compiled")
-            if OBJ in tys or any(is_list(x) for x in tys) or NONE in tys:
+            if OBJ in tys or any(is_list(x) or is_array(x) for x in tys) or NONE in tys or NP_BOOL in tys \
+                    or MAYBE_NP_FLOAT in tys:
                 if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
                     return BOOL
                 return OBJ
-            return BOOL
+            numpy_links = [is_np_number(x) or is_np_number(y) for x, y in zip(tys, tys[1:])]
+            if all(numpy_links):
+                return NP_BOOL        # each link gives numpy.bool, so does the chain
+            return OBJ if any(numpy_links) else BOOL
         if isinstance(node, ast.IfExp):
             self.truth(node.test)
             return join(self.expr(node.body), self.expr(node.orelse))
@@ -346,6 +391,10 @@ class FunctionTyper(ast.NodeVisitor):
             idx = self.expr(node.slice)
             if is_list(cont) and idx in (INT, BOOL):
                 return elem(cont)
+            if is_array(cont) and idx in (INT, NP_INT):
+                return array_item(cont)
+            if is_array(cont):
+                return OBJ            # a[True] is a 2-D view: numpy decides
             if cont == OBJ or idx == OBJ or is_list(cont):
                 return OBJ
             raise Unsupported(f"indexing a {cont} at line {node.lineno} is not compiled")
@@ -365,8 +414,20 @@ class FunctionTyper(ast.NodeVisitor):
     def binop(self, op: ast.operator, a: str, b: str, node: ast.AST) -> str:
         if a == BOTTOM or b == BOTTOM:
             return BOTTOM
-        if OBJ in (a, b):
+        if OBJ in (a, b) or is_array(a) or is_array(b):
             return OBJ
+        if NP_BOOL in (a, b):
+            raise Unsupported(f"arithmetic on a numpy bool at line {node.lineno} is not compiled")
+        if MAYBE_NP_FLOAT in (a, b):
+            other = b if a == MAYBE_NP_FLOAT else a
+            if isinstance(op, (ast.Pow, ast.MatMult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)) \
+                    or not (other in NUMERIC or other in _FLOATISH or other == NP_INT):
+                return OBJ
+            return NP_FLOAT if is_np_number(other) else MAYBE_NP_FLOAT
+        if is_np_number(a) or is_np_number(b):
+            if not all(x in NUMERIC or is_np_number(x) for x in (a, b)) or isinstance(op, ast.MatMult):
+                return OBJ
+            return _np_result(op, a, b)
         if is_list(a) or is_list(b):
             if isinstance(op, ast.Mult) and is_list(a) and b in (INT, BOOL):
                 return a
@@ -432,7 +493,7 @@ class FunctionTyper(ast.NodeVisitor):
             if isinstance(f.value, ast.Name):
                 g = self.resolve(f.value.id, node)
                 if g is not None and g.kind == "math":
-                    if any(a not in NUMERIC for a in args):
+                    if any(a not in NUMERIC and not is_np_number(a) and a != MAYBE_NP_FLOAT for a in args):
                         return OBJ
                     if f.attr in MATH_FLOAT_FNS:
                         return FLOAT
@@ -466,9 +527,13 @@ class FunctionTyper(ast.NodeVisitor):
         if name == "print":
             return NONE
         if name == "len" and n == 1:
-            return INT if is_list(args[0]) or args[0] == OBJ else _bad(name, args, node)
-        if OBJ in args or any(is_list(a) for a in args):
+            return INT if is_list(args[0]) or is_array(args[0]) or args[0] == OBJ else _bad(name, args, node)
+        if OBJ in args or any(is_list(a) or is_array(a) for a in args) or NP_BOOL in args:
             return OBJ
+        if MAYBE_NP_FLOAT in args:
+            return {"float": FLOAT, "int": INT, "bool": BOOL}.get(name, OBJ) if n == 1 else OBJ
+        if any(is_np_number(a) for a in args):
+            return self.numpy_builtin(name, args, node)
         if name == "abs" and n == 1:
             return INT if args[0] in (INT, BOOL) else FLOAT
         if name in ("min", "max") and n >= 2:
@@ -487,6 +552,21 @@ class FunctionTyper(ast.NodeVisitor):
         if name == "divmod" and n == 2:
             return OBJ
         return _bad(name, args, node)
+
+    def numpy_builtin(self, name: str, args: list[str], node: ast.Call) -> str:
+        """Builtins on numpy scalars: the ones with native code; the rest go through the C-API."""
+        n = len(args)
+        if name == "abs" and n == 1:
+            return args[0]
+        if name in ("min", "max") and n >= 2:
+            return args[0] if all(a == args[0] for a in args) else OBJ
+        if name in ("int", "round") and n == 1:
+            return INT
+        if name == "float" and n == 1:
+            return FLOAT
+        if name == "bool" and n == 1:
+            return BOOL
+        return OBJ
 
     def resolve(self, name: str, node: ast.AST) -> Global | None:
         t = self.t

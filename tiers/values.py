@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from . import capi
+from . import arrays, capi
 from .capi import F64, I1, I32, I64, I128, PTR
 from .frontend import Unsupported
-from .typer import BOOL, FLOAT, INT, NONE, OBJ, is_list
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, UNBOXED, is_array, is_list,
+                    is_np_number)
 
 I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -25,28 +26,33 @@ class V:
     ty: str
     a: ir.Value | None = None     # i128 / double / i1 / PyObject*
     big: ir.Value | None = None   # ints only: a PyLong when the value does not fit in i128, else null
+    borrowed: bool = False        # a local's array read in place: no reference of our own to count
 
 
 def parts(ty: str) -> list[ir.Type]:
     if ty == INT:
         return [I128, PTR]
-    if ty == FLOAT:
+    if ty == MAYBE_NP_FLOAT:
+        return [F64, I1]          # the double, and whether it is a numpy float64
+    if ty in (FLOAT, NP_FLOAT):
         return [F64]
-    if ty == BOOL:
+    if ty in (BOOL, NP_BOOL):
         return [I1]
+    if ty == NP_INT:
+        return [I64]
     if ty == NONE:
         return []
     return [PTR]
 
 
 def pack(ty: str, values: list[ir.Value]) -> V:
-    if ty == INT:
+    if ty in (INT, MAYBE_NP_FLOAT):
         return V(ty, values[0], values[1])
     return V(ty, values[0] if values else None)
 
 
 def unpack(v: V) -> list[ir.Value]:
-    if v.ty == INT:
+    if v.ty in (INT, MAYBE_NP_FLOAT):
         return [v.a, v.big]
     return [] if v.ty == NONE else [v.a]
 
@@ -84,15 +90,19 @@ class Ops:
         self.b.call(self.gen.helper("xdecref"), [p])
 
     def release(self, v: V) -> None:
+        if v.borrowed:
+            return
         if v.ty == INT:
             self.xdecref(v.big)
-        elif v.ty not in (FLOAT, BOOL, NONE):
+        elif v.ty not in UNBOXED:
             self.xdecref(v.a)
 
     def dup(self, v: V) -> V:
+        if v.borrowed:
+            return v
         if v.ty == INT:
             self.xincref(v.big)
-        elif v.ty not in (FLOAT, BOOL, NONE):
+        elif v.ty not in UNBOXED:
             self.xincref(v.a)
         return v
 
@@ -139,7 +149,37 @@ class Ops:
             return p
         if v.ty == NONE:
             return self.new_ref(None)
+        if v.ty == MAYBE_NP_FLOAT:
+            res = self.gen.entry_alloca(PTR)
+            with b.if_else(v.big) as (then, other):
+                with then:
+                    b.store(self.box(V(NP_FLOAT, v.a), line), res)
+                with other:
+                    b.store(self.box(V(FLOAT, v.a), line), res)
+            return b.load(res)
+        if v.ty in (NP_FLOAT, NP_INT):
+            # a fresh numpy scalar, made as numpy makes one: allocate, then store the value
+            r = self.check_null(self.call("PyType_GenericAlloc", self.gen.const_obj(arrays.scalar_type(v.ty)),
+                                          ir.Constant(I64, 0)), line)
+            slot = b.gep(r, [ir.Constant(I64, arrays.layout().scalar_value)])
+            b.store(v.a, b.bitcast(slot, v.a.type.as_pointer()))
+            return r
+        if v.ty == NP_BOOL:
+            np = arrays.numpy()
+            p = b.select(v.a, self.gen.const_obj(np.True_), self.gen.const_obj(np.False_))
+            self.xincref(p)
+            return p
         return v.a
+
+    def as_python(self, v: V) -> V:
+        """A numpy scalar's value as the Python number of the same value (float, int or bool)."""
+        if v.ty in (NP_FLOAT, MAYBE_NP_FLOAT):
+            return V(FLOAT, v.a)
+        if v.ty == NP_INT:
+            return V(INT, self.b.sext(v.a, I128), NULL)
+        if v.ty == NP_BOOL:
+            return V(BOOL, v.a)
+        return v
 
     def unbox_int(self, obj: ir.Value) -> V:
         """An owned PyLong -> int value (keeps the object when it does not fit in 128 bits)."""
@@ -166,11 +206,41 @@ class Ops:
         if ty == NONE:
             self.xdecref(obj)
             return V(NONE)
+        if ty in (NP_FLOAT, NP_INT, NP_BOOL):
+            return self.from_numpy(obj, ty, line)
+        if ty == MAYBE_NP_FLOAT:        # a float or a numpy float64: the double sits at one offset
+            tp = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            is_np = self.b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().float64))
+            d = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
+                                           F64.as_pointer()))
+            self.xdecref(obj)
+            return V(ty, d, is_np)
         return V(ty, obj)
+
+    def from_numpy(self, obj: ir.Value, ty: str, line: int) -> V:
+        """An owned numpy scalar from numpy's own operation -> its native value (consumes obj)."""
+        b = self.b
+        np = arrays.numpy()
+        if ty == NP_BOOL:
+            v = b.icmp_unsigned("==", obj, self.gen.const_obj(np.True_))
+            self.xdecref(obj)
+            return V(NP_BOOL, v)
+        tp = b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+        with b.if_then(b.icmp_unsigned("!=", tp, self.gen.const_obj(arrays.scalar_type(ty))), likely=False):
+            # Only an array changed in place by other code (its dtype, its shape) gets here.
+            self.xdecref(obj)
+            self.call_python(arrays.changed_under_us, [], NONE, line)
+        slot = b.bitcast(b.gep(obj, [ir.Constant(I64, arrays.layout().scalar_value)]),
+                         (F64 if ty == NP_FLOAT else I64).as_pointer())
+        v = b.load(slot)
+        self.xdecref(obj)
+        return V(ty, v)
 
     def coerce(self, v: V, ty: str, line: int) -> V:
         if v.ty == ty:
             return v
+        if ty == MAYBE_NP_FLOAT and v.ty in (FLOAT, NP_FLOAT):
+            return V(ty, v.a, ir.Constant(I1, int(v.ty == NP_FLOAT)))
         if ty == OBJ or (is_list(ty) and v.ty == OBJ):
             return V(ty, self.box(v, line))
         if ty == FLOAT and v.ty in (INT, BOOL):
@@ -235,6 +305,10 @@ class Ops:
     # ----------------------------------------------------------------- arithmetic
     def binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
         opt = type(op)
+        if MAYBE_NP_FLOAT in (x.ty, y.ty) and result_ty in (NP_FLOAT, MAYBE_NP_FLOAT):
+            return self.maybe_np_binop(op, x, y, result_ty, line, inplace)
+        if result_ty in (NP_FLOAT, NP_INT):
+            return self.np_binop(op, x, y, result_ty, line, inplace)
         if result_ty == OBJ or is_list(result_ty) or OBJ in (x.ty, y.ty):
             r = self.slow_binop(opt, x, y, OBJ, line, inplace)
             return r if result_ty == OBJ else V(result_ty, r.a)
@@ -247,6 +321,138 @@ class Ops:
             return self.float_binop(opt, self.to_float(x, line), self.to_float(y, line), x, y, line)
         x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
         return self.int_binop(opt, x, y, op, line)
+
+    # ----------------------------------------------------------------- numpy scalars
+    def np_binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool) -> V:
+        """numpy's scalar arithmetic: native where numpy computes the plain IEEE/two's-complement
+        result without a warning; numpy's own operation (boxed) for everything else: int64
+        overflow (wraps, warns), a zero divisor (inf/nan/0, warns), `**`, shifts, Python ints
+        past 64 bits (numpy's OverflowError)."""
+        b = self.b
+        opt = type(op)
+        res = self.gen.entry_alloca(parts(result_ty)[0])
+        x_keep, y_keep = self.dup(x), self.dup(y)
+        ok, fast = self._np_fast(opt, x, y, result_ty)
+        with b.if_else(ok, likely=True) as (then, other):
+            with then:
+                b.store(fast, res)
+                self.release(x_keep)
+                self.release(y_keep)
+            with other:
+                b.store(self.slow_binop(opt, x_keep, y_keep, result_ty, line, inplace).a, res)
+        return V(result_ty, b.load(res))
+
+    def maybe_np_binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool) -> V:
+        """An operand that is a float or a numpy float64: numpy's rules if either side is numpy."""
+        b = self.b
+        flag = ir.Constant(I1, 0)
+        for v in (x, y):
+            if v.ty == MAYBE_NP_FLOAT:
+                flag = b.or_(flag, v.big)
+        if result_ty == NP_FLOAT:
+            return self.np_binop(op, self.as_numpy(x), self.as_numpy(y), NP_FLOAT, line, inplace)
+        res = self.gen.entry_alloca(F64)
+        with b.if_else(flag) as (then, other):
+            with then:
+                b.store(self.np_binop(op, self.as_numpy(x), self.as_numpy(y), NP_FLOAT, line, inplace).a, res)
+            with other:
+                py = lambda v: V(FLOAT, v.a) if v.ty == MAYBE_NP_FLOAT else v     # noqa: E731
+                b.store(self.binop(op, py(x), py(y), FLOAT, line, inplace).a, res)
+        return V(MAYBE_NP_FLOAT, b.load(res), flag)
+
+    def as_numpy(self, v: V) -> V:
+        return V(NP_FLOAT, v.a) if v.ty == MAYBE_NP_FLOAT else v
+
+    def _np_operand(self, v: V, as_float: bool) -> tuple[ir.Value, ir.Value]:
+        """(fits, native value) of one operand as numpy sees it: float64 or int64 (consumes v)."""
+        b = self.b
+        true = ir.Constant(I1, 1)
+        if v.ty in (FLOAT, NP_FLOAT, MAYBE_NP_FLOAT):
+            return true, v.a
+        if v.ty == BOOL:
+            return true, (b.uitofp(v.a, F64) if as_float else b.zext(v.a, I64))
+        if v.ty == NP_INT:
+            return true, (b.sitofp(v.a, F64) if as_float else v.a)
+        fits = self.int_fits64(v)           # a Python int: numpy converts it to int64/float64
+        lo = b.trunc(v.a, I64)
+        self.release(v)
+        return fits, (b.sitofp(lo, F64) if as_float else lo)
+
+    def _np_fast(self, opt: type, x: V, y: V, result_ty: str) -> tuple[ir.Value, ir.Value]:
+        b = self.b
+        as_float = result_ty == NP_FLOAT
+        fx, a = self._np_operand(x, as_float)
+        fy, c = self._np_operand(y, as_float)
+        ok = b.and_(fx, fy)
+        no = ir.Constant(I1, 0)
+        if as_float:
+            if opt is ast.Add:
+                return ok, b.fadd(a, c)
+            if opt is ast.Sub:
+                return ok, b.fsub(a, c)
+            if opt is ast.Mult:
+                return ok, b.fmul(a, c)
+            if opt is ast.Div:
+                return b.and_(ok, b.fcmp_unordered("!=", c, ir.Constant(F64, 0.0))), b.fdiv(a, c)
+            return no, ir.Constant(F64, 0.0)     # // % ** : numpy's own
+        if opt in (ast.Add, ast.Sub, ast.Mult):
+            name = {ast.Add: "llvm.sadd.with.overflow.i64", ast.Sub: "llvm.ssub.with.overflow.i64",
+                    ast.Mult: "llvm.smul.with.overflow.i64"}[opt]
+            pair = b.call(self.gen.intrinsic(name), [a, c])
+            return b.and_(ok, b.not_(b.extract_value(pair, 1))), b.extract_value(pair, 0)
+        if opt in (ast.BitAnd, ast.BitOr, ast.BitXor):
+            fn = {ast.BitAnd: b.and_, ast.BitOr: b.or_, ast.BitXor: b.xor}[opt]
+            return ok, fn(a, c)
+        if opt in (ast.FloorDiv, ast.Mod):
+            zero = ir.Constant(I64, 0)
+            ok = b.and_(ok, b.icmp_signed("!=", c, zero))
+            ok = b.and_(ok, b.not_(b.and_(b.icmp_signed("==", a, ir.Constant(I64, I64_MIN)),
+                                          b.icmp_signed("==", c, ir.Constant(I64, -1)))))
+            csafe = b.select(ok, c, ir.Constant(I64, 1))
+            q, r = b.sdiv(a, csafe), b.srem(a, csafe)
+            adjust = b.and_(b.icmp_signed("!=", r, zero), b.icmp_signed("<", b.xor(r, csafe), zero))
+            if opt is ast.FloorDiv:
+                return ok, b.select(adjust, b.sub(q, ir.Constant(I64, 1)), q)
+            return ok, b.select(adjust, b.add(r, csafe), r)
+        return no, ir.Constant(I64, 0)           # ** << >> : numpy's own
+
+    def np_unary(self, op: ast.unaryop, v: V, line: int) -> V:
+        b = self.b
+        if isinstance(op, ast.UAdd):
+            return v
+        if v.ty == NP_FLOAT:
+            return V(NP_FLOAT, b.fneg(v.a))
+        if isinstance(op, ast.Invert):
+            return V(NP_INT, b.xor(v.a, ir.Constant(I64, -1)))
+        res = self.gen.entry_alloca(I64)
+        with b.if_else(b.icmp_signed("==", v.a, ir.Constant(I64, I64_MIN)), likely=False) as (then, other):
+            with then:     # -(-2**63) wraps with numpy's warning
+                b.store(self.from_numpy(self._slow_unary("PyNumber_Negative", v, line).a, NP_INT, line).a, res)
+            with other:
+                b.store(b.sub(ir.Constant(I64, 0), v.a), res)
+        return V(NP_INT, b.load(res))
+
+    def np_compare(self, opt: type, x: V, y: V, line: int) -> V:
+        """A comparison with a numpy scalar: numpy.bool; as doubles when either side is a float."""
+        b = self.b
+        as_float = NP_FLOAT in (x.ty, y.ty) or FLOAT in (x.ty, y.ty)
+        keep_x, keep_y = self.dup(x), self.dup(y)
+        fx, a = self._np_operand(x, as_float)
+        fy, c = self._np_operand(y, as_float)
+        res = self.gen.entry_alloca(I1)
+        with b.if_else(b.and_(fx, fy), likely=True) as (then, other):
+            with then:
+                b.store(self._fcmp(opt, a, c) if as_float else b.icmp_signed(_ICMP[opt], a, c), res)
+                self.release(keep_x)
+                self.release(keep_y)
+            with other:     # a Python int past 64 bits: numpy compares it itself
+                xo, yo = self.box(keep_x, line), self.box(keep_y, line)
+                r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])),
+                                    line)
+                self.xdecref(xo)
+                self.xdecref(yo)
+                b.store(self.truth(V(OBJ, r), line), res)
+        return V(NP_BOOL, b.load(res))
 
     def int_truediv(self, x: V, y: V, line: int) -> V:
         """int / int: doubles are exact below 2**53, so one division rounds correctly; else CPython."""
@@ -371,6 +577,10 @@ class Ops:
         if v.ty == OBJ:
             name = "PyNumber_Negative" if isinstance(op, ast.USub) else "PyNumber_Invert"
             return self._slow_unary(name, v, line)
+        if is_np_number(v.ty):
+            return self.np_unary(op, v, line)
+        if v.ty == MAYBE_NP_FLOAT:
+            return V(MAYBE_NP_FLOAT, b.fneg(v.a), v.big)
         if v.ty == FLOAT:
             return V(FLOAT, b.fneg(v.a))
         v = self.coerce(v, INT, line)
@@ -388,8 +598,12 @@ class Ops:
     def truth(self, v: V, line: int) -> ir.Value:
         """i1 truth value (consumes v)."""
         b = self.b
-        if v.ty == BOOL:
+        if v.ty in (BOOL, NP_BOOL):
             return v.a
+        if v.ty in (NP_FLOAT, MAYBE_NP_FLOAT):
+            return b.fcmp_unordered("!=", v.a, ir.Constant(F64, 0.0))
+        if v.ty == NP_INT:
+            return b.icmp_signed("!=", v.a, ir.Constant(I64, 0))
         if v.ty == NONE:
             return ir.Constant(I1, 0)
         if v.ty == FLOAT:
@@ -417,12 +631,15 @@ class Ops:
                 self.release(x)
             self.release(y)
             return V(BOOL, same if opt is ast.Is else b.not_(same))
-        if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or is_list(x.ty) or is_list(y.ty):
+        if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or NP_BOOL in (x.ty, y.ty) or MAYBE_NP_FLOAT in (x.ty, y.ty) \
+                or any(is_list(t) or is_array(t) for t in (x.ty, y.ty)):
             xo, yo = self.box(x, line), self.box(y, line)
             r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])), line)
             self.xdecref(xo)
             self.xdecref(yo)
             return V(OBJ, r)
+        if is_np_number(x.ty) or is_np_number(y.ty):
+            return self.np_compare(opt, x, y, line)
         if FLOAT in (x.ty, y.ty):
             if x.ty == FLOAT and y.ty == FLOAT or BOOL in (x.ty, y.ty):
                 xf, yf = self.to_float(x, line), self.to_float(y, line)
