@@ -203,8 +203,10 @@ def float_to_int(gen, d: ir.Value, slow) -> V:
 def math_call(gen, node: ast.Call, attr: str, ty: str) -> V:
     ops, b = gen.ops, gen.b
     line = node.lineno
-    # math converts a numpy scalar with __float__/__index__: the same value as the Python number
-    args = [gen.ops.as_python(gen.expr(a)) for a in node.args]
+    # math reads a numpy float64 as the float it is; a numpy int64 goes to math as itself
+    # (math.floor(np.int64(2**63 - 1)) passes through a float, math.trunc of one raises)
+    args = [gen.expr(a) for a in node.args]
+    args = [gen.ops.as_python(a) if a.ty in (NP_FLOAT, MAYBE_NP_FLOAT) else a for a in args]
     pyfn = getattr(math, attr, None)
     if pyfn is None:
         raise Unsupported(f"math.{attr} at line {line} does not exist")

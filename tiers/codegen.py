@@ -115,6 +115,8 @@ class ModuleGen:
             return fn
         if name.endswith("with.overflow.i128"):
             ty = ir.FunctionType(ir.LiteralStructType([I128, I1]), [I128, I128])
+        elif name.endswith("with.overflow.i64"):
+            ty = ir.FunctionType(ir.LiteralStructType([I64, I1]), [I64, I64])
         elif name == "llvm.abs.i128":
             ty = ir.FunctionType(I128, [I128, I1])
         else:   # llvm.<op>.f64

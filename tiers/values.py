@@ -386,15 +386,15 @@ class Ops:
         ok = b.and_(fx, fy)
         no = ir.Constant(I1, 0)
         if as_float:
-            if opt is ast.Add:
-                return ok, b.fadd(a, c)
-            if opt is ast.Sub:
-                return ok, b.fsub(a, c)
-            if opt is ast.Mult:
-                return ok, b.fmul(a, c)
-            if opt is ast.Div:
-                return b.and_(ok, b.fcmp_unordered("!=", c, ir.Constant(F64, 0.0))), b.fdiv(a, c)
-            return no, ir.Constant(F64, 0.0)     # // % ** : numpy's own
+            fn = {ast.Add: b.fadd, ast.Sub: b.fsub, ast.Mult: b.fmul, ast.Div: b.fdiv}.get(opt)
+            if fn is None:
+                return no, ir.Constant(F64, 0.0)     # // % ** : numpy's own
+            r = fn(a, c)
+            # numpy warns (overflow, invalid, divide by zero) exactly when a result is inf or NaN
+            # (its default error state ignores underflow): those results are numpy's to make
+            finite = b.fcmp_ordered("<", b.call(self.gen.intrinsic("llvm.fabs.f64"), [r]),
+                                    ir.Constant(F64, float("inf")))
+            return b.and_(ok, finite), r
         if opt in (ast.Add, ast.Sub, ast.Mult):
             name = {ast.Add: "llvm.sadd.with.overflow.i64", ast.Sub: "llvm.ssub.with.overflow.i64",
                     ast.Mult: "llvm.smul.with.overflow.i64"}[opt]

@@ -1,8 +1,8 @@
 """Run one source text on plain CPython and under tierjit, and compare what happened.
 
 Owns: loading source into fresh module namespaces, forcing a tier through the engine's
-config, recording every call's outcome (value, exception, stdout, arguments afterwards),
-bit-exact comparison, and finding a function's record in the stats document.
+config, recording every call's outcome (value, exception, stdout, warnings, arguments
+afterwards), bit-exact comparison, and finding a function's record in the stats document.
 Talks to the engine only through `tierjit.tiers` (docs/engine-api.md), imported lazily so
 that a missing engine makes each test fail on its own instead of breaking collection.
 """
@@ -19,6 +19,7 @@ import math
 import re
 import signal
 import struct
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,9 +98,14 @@ class Outcome:
     error: tuple[type, str] | None = None
     stdout: str = ""
     args_after: tuple = ()
+    # (category, message) of every warning the call emitted, in order (numpy's
+    # RuntimeWarnings: "overflow encountered in scalar add", "divide by zero ...").
+    warnings: list = field(default_factory=list)
 
     def describe(self) -> str:
         out = f" stdout={self.stdout!r}" if self.stdout else ""
+        if self.warnings:
+            out += " warnings=" + repr([f"{c.__name__}: {m}" for c, m in self.warnings])
         if self.error is not None:
             return f"raised {self.error[0].__name__}({self.error[1]!r}){out}"
         return f"returned {safe_repr(self.value)} ({type(self.value).__name__}){out}"
@@ -120,12 +126,15 @@ def call(func, args: tuple) -> Outcome:
     args = copy.deepcopy(args)
     buffer = io.StringIO()
     outcome = Outcome()
-    try:
-        with contextlib.redirect_stdout(buffer):
-            outcome.value = func(*args)
-    except Exception as exc:  # noqa: BLE001 - every exception is part of the behaviour
-        outcome.error = (type(exc), normalise_message(exc))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stdout(buffer):
+                outcome.value = func(*args)
+        except Exception as exc:  # noqa: BLE001 - every exception is part of the behaviour
+            outcome.error = (type(exc), normalise_message(exc))
     outcome.stdout = buffer.getvalue()
+    outcome.warnings = [(w.category, str(w.message)) for w in caught]
     outcome.args_after = args
     return outcome
 
@@ -185,7 +194,8 @@ def same(a: Any, b: Any) -> bool:
 
 def same_outcome(want: Outcome, got: Outcome) -> bool:
     return (same(want.value, got.value) and want.error == got.error
-            and want.stdout == got.stdout and same(want.args_after, got.args_after))
+            and want.stdout == got.stdout and same(want.args_after, got.args_after)
+            and want.warnings == got.warnings)
 
 
 def assert_same_outcomes(schedule: list[tuple], want: list[Outcome], got: list[Outcome],
