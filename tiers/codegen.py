@@ -945,14 +945,7 @@ class FunctionGen:
             with then:
                 b.store(b.load(slot), res)
             with other:
-                io = self.ops.box(self.ops.dup(keep), line)
-                r = self.ops.call("PyObject_GetItem", cont.a, io)
-                self.ops.xdecref(io)
-                with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
-                    self.ops.release(keep)
-                    self.ops.release(cont)
-                    self.fail(line)
-                b.store(self.ops.from_numpy(r, ety, line).a, res)
+                b.store(self.ops.from_numpy(self.slow_getitem(cont, keep, line), ety, line).a, res)
         self.ops.release(keep)
         self.ops.release(cont)
         return V(ety, b.load(res))
@@ -999,6 +992,19 @@ class FunctionGen:
         self.ops.release(v)
         self.ops.release(cont)
 
+    def slow_getitem(self, cont: V, keep: V, line: int) -> ir.Value:
+        """CPython's (or numpy's) own `cont[keep]`, a new reference; on an error both are released
+        and the function fails at `line`."""
+        b = self.b
+        io = self.ops.box(self.ops.dup(keep), line)
+        r = self.ops.call("PyObject_GetItem", cont.a, io)
+        self.ops.xdecref(io)
+        with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
+            self.ops.release(keep)
+            self.ops.release(cont)
+            self.fail(line)
+        return r
+
     def container(self, node: ast.expr) -> V:
         """The array an item access reads: a local array is borrowed from its slot (no reference
         counting in the loop; nothing in the access can rebind the local)."""
@@ -1021,14 +1027,8 @@ class FunctionGen:
                     for slot, val in zip(res, unpack(v)):
                         b.store(val, slot)
                 with other:   # out of range: CPython raises IndexError with its own message
-                    o = self.ops.box(self.ops.dup(keep), line)
-                    r = self.ops.call("PyObject_GetItem", cont.a, o)
-                    self.ops.xdecref(o)
-                    with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
-                        self.ops.release(keep)
-                        self.ops.release(cont)
-                        self.fail(line)
-                    self.ops.xdecref(r)   # not reached for a list (in range was checked): no leak if it were
+                    # not reached for a list (in range was checked); no leak if it were
+                    self.ops.xdecref(self.slow_getitem(cont, keep, line))
             self.ops.release(keep)
             self.ops.release(cont)
             return pack(ety, [b.load(s) for s in res])

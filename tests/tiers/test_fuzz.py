@@ -20,10 +20,11 @@ import os
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, seed, settings
+from hypothesis import given, note, seed, settings
 
 import progen
 from tierharness import (
+    fuzz_settings,
     TIER_SETTINGS, assert_same_outcomes, calls_on, load, record_for, run_calls, safe_repr, stats,
     summary, time_limit,
 )
@@ -34,19 +35,7 @@ LAST_PROGRAM = os.path.join(tempfile.gettempdir(), "tierjit-fuzz-last.py")
 
 pytestmark = pytest.mark.timeout(max(3600, EXAMPLES * 6))   # compiles dominate: ~2 per program
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=SEED is None,
-    database=None,
-    print_blob=True,
-    # The explain phase runs examples under sys.settrace, and tierjit (like any JIT under a
-    # debugger) then keeps everything on tier 0, which these tests would see as "never compiled".
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-    # One engine per process: the fixture resets it, and each example resets it again.
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+FUZZ = fuzz_settings(EXAMPLES, SEED)
 
 
 def fuzz_test(test):

@@ -29,10 +29,11 @@ import textwrap
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, seed, settings
+from hypothesis import given, note, seed, settings
 from hypothesis import strategies as st
 
 from tierharness import (
+    fuzz_settings,
     TIER_SETTINGS, assert_reached, assert_same_outcomes, calls_on, differential, load,
     record_for, run_calls, safe_repr, summary, time_limit,
 )
@@ -536,17 +537,7 @@ EXAMPLES = max(20, int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500")) // 5)
 SEED = os.environ.get("TIERJIT_FUZZ_SEED")
 LAST_PROGRAM = os.path.join(tempfile.gettempdir(), "tierjit-fuzz-numpy-last.py")
 
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=SEED is None,
-    database=None,
-    print_blob=True,
-    # no explain phase: it runs under sys.settrace, which keeps tierjit on tier 0
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+FUZZ = fuzz_settings(EXAMPLES, SEED)
 
 KERNELS = {
     "dot": """

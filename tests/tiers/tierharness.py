@@ -299,3 +299,24 @@ def differential(source: str, func: str, calls: list[tuple], tier: int,
     got = run_calls(ns, func, schedule)
     assert_same_outcomes(schedule, want, got, label=f"tier {tier}:")
     return Run(schedule, want, got, ns)
+
+
+# --- random-program runs (test_fuzz.py, test_numpy_arrays.py) ----------------------------
+
+def fuzz_settings(max_examples: int, seed: str | None):
+    """hypothesis settings shared by the random tests: derandomized unless a seed is given, no
+    example database, and no explain phase (it runs under sys.settrace, and tierjit, like any JIT
+    under a debugger, then keeps everything on tier 0, which the tests would see as "never
+    compiled"). One engine serves the process: fixtures reset it, so function-scoped fixtures are
+    fine."""
+    from hypothesis import HealthCheck, Phase, settings
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=seed is None,
+        database=None,
+        print_blob=True,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                               HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
