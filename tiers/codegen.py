@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from llvmlite import ir
 
-from . import arrays, capi
+from . import arrays, capi, vectorise
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -101,6 +101,8 @@ class ModuleGen:
         self.tier_up: Callable[..., Any] | None = None
         self.tier_up_typing: Typing | None = None
         self.tier_up_after = 0
+        self.tier = 1
+        self.vector_loops = 0       # loops given a four-wide path (vectorise.py), tier 2 only
 
     def capi(self, name: str) -> ir.Function:
         fn = self.module.globals.get(name)
@@ -800,7 +802,11 @@ class FunctionGen:
         b.store(b.select(more, far, stop), chunk_end)
         b.store(far, next_start)
         b.store(b.not_(more), last_chunk)
-        b.branch(body)
+        vector_plan = vectorise.plan(self, s) if self.mod.tier >= 2 else None
+        if vector_plan is not None:
+            vectorise.emit(self, vector_plan, index, chunk_end, body, safepoint)
+        else:
+            b.branch(body)
         self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
         b.position_at_end(step_block)
         nxt = b.add(b.load(index), step)

@@ -112,6 +112,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
     mod = ModuleGen(f"{rec.name}_t{tier}", tier2_hook, loop_chunks)
     mod.deep = lambda spec: DeepRecursion(engine, spec.func, program)    # noqa: E731
+    mod.tier = tier
     if tier == 1:
         # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
         func = rec.func
@@ -138,6 +139,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     unit.signature = "(" + ", ".join(typing.param_types) + ") -> " + typing.returns
     unit.typing = typing
     unit.program = program
+    unit.vector_loops = mod.vector_loops
     func = rec.func
     assert func is not None
     if not osr:

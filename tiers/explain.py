@@ -64,9 +64,12 @@ def summary(units: dict[int, Any]) -> str:
             if callees:
                 out.append(f"  callees inlined: {', '.join(inlined) or 'none'}; "
                            f"kept as calls: {', '.join(c for c in callees if c in defined) or 'none'}")
-            vectorised = "<2 x" in unit.ir_after or "<4 x" in unit.ir_after or "<8 x" in unit.ir_after
+            vector_loops = getattr(unit, "vector_loops", 0)
+            vector_ir = any(f"<{w} x" in unit.ir_after for w in (2, 4, 8))
+            vectorised = (f"{vector_loops} (four items at a time, checked per group)" if vector_loops
+                          else "yes (by LLVM)" if vector_ir else "no")
             before_loops, after_loops = loop_headers(unit.ir_before), loop_headers(unit.ir_after)
-            out.append(f"  loops vectorised: {'yes' if vectorised else 'no'}; "
+            out.append(f"  loops vectorised: {vectorised}; "
                        f"unrolled: {'yes' if after_loops < before_loops else 'no'} "
                        f"(loops in the IR: {before_loops} -> {after_loops}; a loop LLVM unrolled "
                        f"completely or deleted as dead code is gone)")
