@@ -52,8 +52,12 @@ _probed = False
 
 
 def layout() -> Layout | None:
+    """The checked layout, probed once numpy is imported (None before, and if anything surprises)."""
     global _layout, _probed
     if not _probed:
+        np = sys.modules.get("numpy")
+        if np is None or not hasattr(np, "float64"):     # not imported (or still importing): ask later
+            return None
         _probed = True
         try:
             _layout = _probe()

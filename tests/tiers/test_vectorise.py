@@ -155,3 +155,44 @@ def test_numpy_scalar_factor():
              (np.zeros(12), arange(12), arange(12), np.float64(-1e308))]
     differential(AXPY, "axpy", calls, tier=2)
     check_vectorised("axpy")
+
+
+def test_code_compiled_before_numpy_is_imported_does_not_turn_arrays_off(tmp_path):
+    """A tier-2 compile asks whether numpy arrays are native; asked before `import numpy`, the
+    answer must not stick (a notebook's first cells often run before it imports numpy)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = tmp_path / "late_numpy.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        from tierjit.tiers import engine
+        eng = engine()
+        eng.configure(tier1_calls=1, tier2_calls=2, background=False)
+
+        def squares(n):
+            t = 0
+            for i in range(n):
+                t += i * i
+            return t
+
+        squares = eng.register(squares, defined_in="late")
+        for _ in range(4):
+            squares(10)
+        assert eng.find("squares").tier == 2 and "numpy" not in sys.modules
+
+        import numpy as np
+        def add(xs, ys, zs):
+            for i in range(len(xs)):
+                zs[i] = xs[i] + ys[i]
+            return 0
+
+        add = eng.register(add, defined_in="late")
+        for _ in range(4):
+            add(np.ones(9), np.ones(9), np.zeros(9))
+        print(eng.find("add").tier, eng.find("add").arg_types[-1][0])
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "ndarray[float64]"], out.stdout + out.stderr
