@@ -1,8 +1,8 @@
 """numpy loops, tierjit vs CPython side by side in one process: `python -m bench.numpy_arrays`.
 
 Three kernels over 1-D arrays: a float dot product (`s = 0.0; s += a[i] * b[i]`), an
-element-wise `out[i] = a[i] * k + b[i]`, and an int64 sum started from a Python int (the
-case that stays on the object path). Each runs `--repeat` times per system, interleaved;
+element-wise `out[i] = a[i] * k + b[i]` (vectorised at tier 2), and an int64 sum started
+from a Python int (`int|np.int64`). Each runs `--repeat` times per system, interleaved;
 the table gives min/median/max milliseconds and the ratio of medians.
 """
 

@@ -14,7 +14,7 @@ from llvmlite import ir
 
 from .capi import F64, I1, I32, I64, I128, PTR
 from .frontend import Unsupported
-from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
                     is_np_number, elem)
 from .values import NULL, V, pack, parts, unpack
 
@@ -83,7 +83,7 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
     if name == "print" or OBJ in (a.ty for a in args) and name != "len":
         return ops.call_python(getattr(builtins, name), args, ty, line)
     if ty != OBJ:       # float(), int(), bool() of a float-or-numpy-float: the same on both
-        args = [ops.as_python(a) if a.ty == MAYBE_NP_FLOAT else a for a in args]
+        args = [ops.as_python(a) if a.ty in (MAYBE_NP_FLOAT, MAYBE_NP_INT) else a for a in args]
     if any(is_np_number(a.ty) for a in args) and ty != OBJ:
         return numpy_builtin_call(gen, name, args, ty, line)
     if name == "len":

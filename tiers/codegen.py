@@ -19,7 +19,7 @@ from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
 from .osr import NOT_NOW, UNBOUND
-from .typer import (BOOL, FLOAT, INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
                     always_returns, array_item, assigned_at, elem, is_array, is_list)
 from .values import NULL, Ops, V, pack, parts, unpack
 
@@ -430,7 +430,7 @@ class FunctionGen:
     def cleanup(self) -> None:
         for name, ty in self.t.locals.items():
             slots = self.slots[name]
-            if ty == INT:
+            if ty in (INT, MAYBE_NP_INT):
                 self.ops.xdecref(self.b.load(slots[1]))
             elif ty not in UNBOXED:
                 self.ops.xdecref(self.b.load(slots[0]))
@@ -961,6 +961,8 @@ class FunctionGen:
         any number that fits, an int64 of an int that fits); numpy's own assignment otherwise."""
         b = self.b
         to_float = cont.ty == ARR_FLOAT
+        if v.ty == MAYBE_NP_INT:       # numpy stores an int64 and the equal Python int alike
+            v = self.ops.as_python(v)
         if v.ty in (FLOAT, NP_FLOAT, BOOL, NP_BOOL, NP_INT) or v.ty == INT:
             native_ok = ir.Constant(I1, 1)
             if v.ty in (FLOAT, NP_FLOAT):

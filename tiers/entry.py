@@ -14,7 +14,7 @@ from llvmlite import ir
 from . import arrays, capi
 from .capi import F64, I1, I32, I64, I128, PTR
 from .codegen import ModuleGen, thread_stack_limit
-from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
                     is_array, is_list)
 from .values import NULL, V, pack, parts
 
@@ -111,6 +111,26 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
                   f"argument '{name}' is no longer a numpy array")
             guard(array_is(mod, b, arg, ty), f"argument '{name}' is no longer a {ty} of one dimension")
             unboxed.append(arg)
+            continue
+        if ty == MAYBE_NP_INT:
+            is_np = b.icmp_unsigned("==", type_of(arg), const(arrays.numpy().int64))
+            guard(b.or_(is_np, b.icmp_unsigned("==", type_of(arg), const(int))),
+                  f"argument '{name}' is no longer an int or numpy int64")
+            with b.if_else(is_np) as (then, other):
+                with then:
+                    slot = b.gep(arg, [ir.Constant(I64, arrays.layout().scalar_value)])
+                    np_value = b.sext(b.load(b.bitcast(slot, I64.as_pointer())), I128)
+                    np_block = b.block
+                with other:
+                    pair = b.call(mod.helper("unbox_int"), [arg])
+                    py_value, py_big = b.extract_value(pair, 0), b.extract_value(pair, 1)
+                    py_block = b.block
+            value, big = b.phi(I128), b.phi(PTR)
+            value.add_incoming(np_value, np_block)
+            value.add_incoming(py_value, py_block)
+            big.add_incoming(NULL, np_block)
+            big.add_incoming(py_big, py_block)
+            unboxed += [value, big, is_np]
             continue
         if ty == MAYBE_NP_FLOAT:
             is_np = b.icmp_unsigned("==", type_of(arg), const(arrays.numpy().float64))
@@ -266,6 +286,14 @@ def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
         p = b.select(v.a, mod.const_obj(b, np.True_), mod.const_obj(b, np.False_))
         b.call(mod.helper("xincref"), [p])
         return p
+    if v.ty == MAYBE_NP_INT:
+        slot = b.alloca(PTR)
+        with b.if_else(v.flag) as (then, other):
+            with then:
+                b.store(_box(mod, b, V(NP_INT, b.trunc(v.a, I64))), slot)
+            with other:
+                b.store(_box(mod, b, V(INT, v.a, v.big)), slot)
+        return b.load(slot)
     if v.ty == MAYBE_NP_FLOAT:
         slot = b.alloca(PTR)
         flt = b.call(mod.capi("PyFloat_FromDouble"), [v.a])

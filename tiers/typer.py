@@ -27,9 +27,12 @@ NP_SCALARS = (NP_FLOAT, NP_INT)
 # `s = 0.0; for ...: s += a[i] * b[i]` makes s a float, then a numpy float64: both are doubles,
 # told apart by a flag, so such accumulators stay native instead of becoming objects.
 MAYBE_NP_FLOAT = "float|np.float64"
+# the same for ints: `t = 0; for x in int_array: t += x` (an int, then a numpy int64)
+MAYBE_NP_INT = "int|np.int64"
 # values held unboxed (no reference to count)
-UNBOXED = (FLOAT, BOOL, NONE, NP_FLOAT, NP_INT, NP_BOOL, MAYBE_NP_FLOAT)
+UNBOXED = (FLOAT, BOOL, NONE, NP_FLOAT, NP_INT, NP_BOOL, MAYBE_NP_FLOAT)   # not MAYBE_NP_INT: it holds a PyLong
 _FLOATISH = (FLOAT, NP_FLOAT, MAYBE_NP_FLOAT)
+_INTISH = (INT, NP_INT, MAYBE_NP_INT)
 
 
 def is_list(t: str) -> bool:
@@ -68,6 +71,8 @@ def join(a: str, b: str) -> str:
         return b
     if a in _FLOATISH and b in _FLOATISH:
         return MAYBE_NP_FLOAT
+    if a in _INTISH and b in _INTISH:
+        return MAYBE_NP_INT
     return OBJ
 
 
@@ -340,8 +345,8 @@ class FunctionTyper(ast.NodeVisitor):
                 return BOOL
             if v == OBJ or is_array(v) or v == NP_BOOL:
                 return OBJ
-            if is_np_number(v) or v == MAYBE_NP_FLOAT:
-                return OBJ if isinstance(node.op, ast.Invert) and v != NP_INT else v
+            if is_np_number(v) or v in (MAYBE_NP_FLOAT, MAYBE_NP_INT):
+                return OBJ if isinstance(node.op, ast.Invert) and v not in (NP_INT, MAYBE_NP_INT) else v
             if isinstance(node.op, ast.Invert):
                 if v in (INT, BOOL):
                     return INT
@@ -365,7 +370,7 @@ class FunctionTyper(ast.NodeVisitor):
                 elif isinstance(op, (ast.In, ast.NotIn)):
                     raise Unsupported(f"'in' at line {node.lineno} is not compiled")
             if OBJ in tys or any(is_list(x) or is_array(x) for x in tys) or NONE in tys or NP_BOOL in tys \
-                    or MAYBE_NP_FLOAT in tys:
+                    or MAYBE_NP_FLOAT in tys or MAYBE_NP_INT in tys:
                 if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
                     return BOOL
                 return OBJ
@@ -418,6 +423,17 @@ class FunctionTyper(ast.NodeVisitor):
             return OBJ
         if NP_BOOL in (a, b):
             raise Unsupported(f"arithmetic on a numpy bool at line {node.lineno} is not compiled")
+        if MAYBE_NP_INT in (a, b):
+            other = b if a == MAYBE_NP_INT else a
+            if isinstance(op, (ast.Pow, ast.MatMult, ast.LShift, ast.RShift)) \
+                    or other not in (INT, BOOL, FLOAT, NP_INT, NP_FLOAT):
+                return OBJ
+            if is_np_number(other):
+                return _np_result(op, NP_INT, other)
+            if other == FLOAT or isinstance(op, ast.Div):
+                bitwise = isinstance(op, (ast.BitAnd, ast.BitOr, ast.BitXor))
+                return OBJ if bitwise else MAYBE_NP_FLOAT
+            return MAYBE_NP_INT
         if MAYBE_NP_FLOAT in (a, b):
             other = b if a == MAYBE_NP_FLOAT else a
             if isinstance(op, (ast.Pow, ast.MatMult, ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)) \
@@ -530,7 +546,7 @@ class FunctionTyper(ast.NodeVisitor):
             return INT if is_list(args[0]) or is_array(args[0]) or args[0] == OBJ else _bad(name, args, node)
         if OBJ in args or any(is_list(a) or is_array(a) for a in args) or NP_BOOL in args:
             return OBJ
-        if MAYBE_NP_FLOAT in args:
+        if MAYBE_NP_FLOAT in args or MAYBE_NP_INT in args:
             return {"float": FLOAT, "int": INT, "bool": BOOL}.get(name, OBJ) if n == 1 else OBJ
         if any(is_np_number(a) for a in args):
             return self.numpy_builtin(name, args, node)

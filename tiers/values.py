@@ -14,7 +14,7 @@ from llvmlite import ir
 from . import arrays, capi
 from .capi import F64, I1, I32, I64, I128, PTR
 from .frontend import Unsupported
-from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, UNBOXED, is_array, is_list,
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, UNBOXED, is_array, is_list,
                     is_np_number)
 
 I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
@@ -27,6 +27,7 @@ class V:
     a: ir.Value | None = None     # i128 / double / i1 / PyObject*
     big: ir.Value | None = None   # ints only: a PyLong when the value does not fit in i128, else null
     borrowed: bool = False        # a local's array read in place: no reference of our own to count
+    flag: ir.Value | None = None  # int|np.int64 only: i1, set when the value is a numpy int64
 
 
 def parts(ty: str) -> list[ir.Type]:
@@ -34,6 +35,8 @@ def parts(ty: str) -> list[ir.Type]:
         return [I128, PTR]
     if ty == MAYBE_NP_FLOAT:
         return [F64, I1]          # the double, and whether it is a numpy float64
+    if ty == MAYBE_NP_INT:
+        return [I128, PTR, I1]    # an int as INT holds it, and whether it is a numpy int64
     if ty in (FLOAT, NP_FLOAT):
         return [F64]
     if ty in (BOOL, NP_BOOL):
@@ -46,12 +49,16 @@ def parts(ty: str) -> list[ir.Type]:
 
 
 def pack(ty: str, values: list[ir.Value]) -> V:
+    if ty == MAYBE_NP_INT:
+        return V(ty, values[0], values[1], flag=values[2])
     if ty in (INT, MAYBE_NP_FLOAT):
         return V(ty, values[0], values[1])
     return V(ty, values[0] if values else None)
 
 
 def unpack(v: V) -> list[ir.Value]:
+    if v.ty == MAYBE_NP_INT:
+        return [v.a, v.big, v.flag]
     if v.ty in (INT, MAYBE_NP_FLOAT):
         return [v.a, v.big]
     return [] if v.ty == NONE else [v.a]
@@ -92,7 +99,7 @@ class Ops:
     def release(self, v: V) -> None:
         if v.borrowed:
             return
-        if v.ty == INT:
+        if v.ty in (INT, MAYBE_NP_INT):
             self.xdecref(v.big)
         elif v.ty not in UNBOXED:
             self.xdecref(v.a)
@@ -100,7 +107,7 @@ class Ops:
     def dup(self, v: V) -> V:
         if v.borrowed:
             return v
-        if v.ty == INT:
+        if v.ty in (INT, MAYBE_NP_INT):
             self.xincref(v.big)
         elif v.ty not in UNBOXED:
             self.xincref(v.a)
@@ -149,6 +156,14 @@ class Ops:
             return p
         if v.ty == NONE:
             return self.new_ref(None)
+        if v.ty == MAYBE_NP_INT:
+            res = self.gen.entry_alloca(PTR)
+            with b.if_else(v.flag) as (then, other):
+                with then:
+                    b.store(self.box(V(NP_INT, b.trunc(v.a, I64)), line), res)
+                with other:
+                    b.store(self.box(V(INT, v.a, v.big), line), res)
+            return b.load(res)
         if v.ty == MAYBE_NP_FLOAT:
             res = self.gen.entry_alloca(PTR)
             with b.if_else(v.big) as (then, other):
@@ -177,6 +192,8 @@ class Ops:
             return V(FLOAT, v.a)
         if v.ty == NP_INT:
             return V(INT, self.b.sext(v.a, I128), NULL)
+        if v.ty == MAYBE_NP_INT:
+            return V(INT, v.a, v.big)
         if v.ty == NP_BOOL:
             return V(BOOL, v.a)
         return v
@@ -208,6 +225,20 @@ class Ops:
             return V(NONE)
         if ty in (NP_FLOAT, NP_INT, NP_BOOL):
             return self.from_numpy(obj, ty, line)
+        if ty == MAYBE_NP_INT:          # an int or a numpy int64
+            b = self.b
+            tp = b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            is_np = b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().int64))
+            res = [self.gen.entry_alloca(t) for t in (I128, PTR)]
+            with b.if_else(is_np) as (then, other):
+                with then:
+                    b.store(b.sext(self.from_numpy(obj, NP_INT, line).a, I128), res[0])
+                    b.store(NULL, res[1])
+                with other:
+                    v = self.unbox_int(obj)
+                    b.store(v.a, res[0])
+                    b.store(v.big, res[1])
+            return V(ty, b.load(res[0]), b.load(res[1]), flag=is_np)
         if ty == MAYBE_NP_FLOAT:        # a float or a numpy float64: the double sits at one offset
             tp = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
             is_np = self.b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().float64))
@@ -241,6 +272,10 @@ class Ops:
             return v
         if ty == MAYBE_NP_FLOAT and v.ty in (FLOAT, NP_FLOAT):
             return V(ty, v.a, ir.Constant(I1, int(v.ty == NP_FLOAT)))
+        if ty == MAYBE_NP_INT and v.ty == INT:
+            return V(ty, v.a, v.big, flag=ir.Constant(I1, 0))
+        if ty == MAYBE_NP_INT and v.ty == NP_INT:
+            return V(ty, self.b.sext(v.a, I128), NULL, flag=ir.Constant(I1, 1))
         if ty == OBJ or (is_list(ty) and v.ty == OBJ):
             return V(ty, self.box(v, line))
         if ty == FLOAT and v.ty in (INT, BOOL):
@@ -305,6 +340,8 @@ class Ops:
     # ----------------------------------------------------------------- arithmetic
     def binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
         opt = type(op)
+        if MAYBE_NP_INT in (x.ty, y.ty):
+            return self.maybe_np_int_binop(op, x, y, result_ty, line, inplace)
         if MAYBE_NP_FLOAT in (x.ty, y.ty) and result_ty in (NP_FLOAT, MAYBE_NP_FLOAT):
             return self.maybe_np_binop(op, x, y, result_ty, line, inplace)
         if result_ty in (NP_FLOAT, NP_INT):
@@ -359,6 +396,36 @@ class Ops:
                 py = lambda v: V(FLOAT, v.a) if v.ty == MAYBE_NP_FLOAT else v     # noqa: E731
                 b.store(self.binop(op, py(x), py(y), FLOAT, line, inplace).a, res)
         return V(MAYBE_NP_FLOAT, b.load(res), flag)
+
+    def maybe_np_int_binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool) -> V:
+        """An operand that is an int or a numpy int64 (the typer allows one such operand)."""
+        b = self.b
+        if result_ty in (NP_INT, NP_FLOAT):
+            # the other side is numpy: a Python int and a numpy int64 of the same value give the
+            # same numpy result and warnings, so the operand goes as the Python int it equals
+            plain = lambda v: V(INT, v.a, v.big) if v.ty == MAYBE_NP_INT else v     # noqa: E731
+            return self.np_binop(op, plain(x), plain(y), result_ty, line, inplace)
+        flag = x.flag if x.ty == MAYBE_NP_INT else y.flag
+        np_ty, py_ty = (NP_FLOAT, FLOAT) if result_ty == MAYBE_NP_FLOAT else (NP_INT, INT)
+        res = [self.gen.entry_alloca(t) for t in parts(result_ty)[:-1]]
+        with b.if_else(flag) as (then, other):
+            with then:       # numpy's rules: the value fits in 64 bits
+                as_np = lambda v: V(NP_INT, b.trunc(v.a, I64)) if v.ty == MAYBE_NP_INT else v   # noqa: E731
+                r = self.np_binop(op, as_np(x), as_np(y), np_ty, line, inplace)
+                if result_ty == MAYBE_NP_FLOAT:
+                    b.store(r.a, res[0])
+                else:
+                    b.store(b.sext(r.a, I128), res[0])
+                    b.store(NULL, res[1])
+            with other:      # Python's (the other operand is a Python int, bool or float)
+                plain = lambda v: V(INT, v.a, v.big) if v.ty == MAYBE_NP_INT else v     # noqa: E731
+                r = self.binop(op, plain(x), plain(y), py_ty, line, inplace)
+                b.store(r.a, res[0])
+                if result_ty == MAYBE_NP_INT:
+                    b.store(r.big, res[1])
+        if result_ty == MAYBE_NP_FLOAT:
+            return V(result_ty, b.load(res[0]), flag)
+        return V(result_ty, b.load(res[0]), b.load(res[1]), flag=flag)
 
     def as_numpy(self, v: V) -> V:
         return V(NP_FLOAT, v.a) if v.ty == MAYBE_NP_FLOAT else v
@@ -581,6 +648,18 @@ class Ops:
             return self.np_unary(op, v, line)
         if v.ty == MAYBE_NP_FLOAT:
             return V(MAYBE_NP_FLOAT, b.fneg(v.a), v.big)
+        if v.ty == MAYBE_NP_INT:
+            res = [self.gen.entry_alloca(t) for t in (I128, PTR)]
+            with b.if_else(v.flag) as (then, other):
+                with then:
+                    r = self.np_unary(op, V(NP_INT, b.trunc(v.a, I64)), line)
+                    b.store(b.sext(r.a, I128), res[0])
+                    b.store(NULL, res[1])
+                with other:
+                    r = self.unary(op, V(INT, v.a, v.big), INT, line)
+                    b.store(r.a, res[0])
+                    b.store(r.big, res[1])
+            return V(MAYBE_NP_INT, b.load(res[0]), b.load(res[1]), flag=v.flag)
         if v.ty == FLOAT:
             return V(FLOAT, b.fneg(v.a))
         v = self.coerce(v, INT, line)
@@ -602,6 +681,8 @@ class Ops:
             return v.a
         if v.ty in (NP_FLOAT, MAYBE_NP_FLOAT):
             return b.fcmp_unordered("!=", v.a, ir.Constant(F64, 0.0))
+        if v.ty == MAYBE_NP_INT:
+            return self.truth(V(INT, v.a, v.big), line)
         if v.ty == NP_INT:
             return b.icmp_signed("!=", v.a, ir.Constant(I64, 0))
         if v.ty == NONE:
@@ -631,7 +712,7 @@ class Ops:
                 self.release(x)
             self.release(y)
             return V(BOOL, same if opt is ast.Is else b.not_(same))
-        if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or NP_BOOL in (x.ty, y.ty) or MAYBE_NP_FLOAT in (x.ty, y.ty) \
+        if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or NP_BOOL in (x.ty, y.ty) or MAYBE_NP_FLOAT in (x.ty, y.ty) or MAYBE_NP_INT in (x.ty, y.ty) \
                 or any(is_list(t) or is_array(t) for t in (x.ty, y.ty)):
             xo, yo = self.box(x, line), self.box(y, line)
             r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])), line)

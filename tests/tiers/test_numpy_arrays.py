@@ -111,6 +111,30 @@ ARRAY_CASES = [
         """, "total", [(iarr(1, 2, 3),), (iarr(),), (iarr(I64_MAX, 1),),
                        (iarr(I64_MIN, -1, -1),), (iarr(I64_MAX, I64_MAX, I64_MAX, 5),),
                        (iarr(I64_MAX, 1, -1),)]),
+    # an accumulator that starts as a Python int and becomes a numpy int64 (type int|np.int64)
+    case("int-accumulator-from-a-python-int", """
+        def total(a, start, k):
+            s = start
+            for i in range(len(a)):
+                s = s * k + a[i]
+                if s > 10**15:
+                    s = -s // 7
+                elif s < -10**15:
+                    s = ~s % 1000
+            return s, -s, abs(s), +s, ~s, s / 4, s * 0.5, s // 3, s % 5, s & 255, int(s), float(s), s == 3
+        """, "total", [(iarr(1, 2, 3), 0, 3), (iarr(), 5, 2), (iarr(), 2**70, 2), (iarr(1), 2**70, 2),
+                       (iarr(I64_MAX, 1), 0, 1), (iarr(5, 6, 7), -3, -2), (iarr(I64_MIN, -1), 0, 1),
+                       (iarr(*range(40)), 1, 3), (iarr(9), 0, 0), (iarr(3, 4), True, 2)]),
+    case("int-accumulator-passed-on", """
+        def step(s, x):
+            return s + x
+
+        def total(a):
+            s = 0
+            for x in a:
+                s = step(s, x)
+            return s
+        """, "total", [(iarr(1, 2, 3),), (iarr(),), (iarr(I64_MAX, 1),)]),
     case("sum-by-index-from-first", """
         def total(a):
             s = a[0]
