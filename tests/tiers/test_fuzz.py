@@ -24,9 +24,8 @@ from hypothesis import given, note, seed, settings
 
 import progen
 from tierharness import (
-    fuzz_settings,
-    TIER_SETTINGS, assert_same_outcomes, calls_on, load, record_for, run_calls, safe_repr, stats,
-    summary, time_limit,
+    TIER_SETTINGS, assert_climbed, assert_same_outcomes, calls_on, fuzz_settings, load, record_for,
+    run_calls, safe_repr, stats, summary, time_limit,
 )
 
 EXAMPLES = int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500"))
@@ -67,19 +66,6 @@ def test_random_programs_match_cpython(jit_engine, case):
         got = run_calls(load(program.source, jitted=True), program.entry, schedule)
     assert_same_outcomes(schedule, want, got)
     assert_climbed(record_for(program.entry), n)
-
-
-def assert_climbed(record: dict, n: int) -> None:
-    """`f` compiled at tier 1 and at tier 2, and each ran the n listed calls."""
-    compiled = {c["tier"] for c in record["compiles"]}
-    if record["deopts"]:
-        # Argument values outside the profile (ints past 64 bits) may deopt and back
-        # off before tier 2; the results were still compared above.
-        assert 1 in compiled, f"never compiled: {summary(record)}"
-        return
-    assert {1, 2} <= compiled, f"did not compile at tiers 1 and 2: {summary(record)}"
-    assert calls_on(record, 1) >= n, f"tier 1 ran fewer than {n} calls: {summary(record)}"
-    assert calls_on(record, 2) >= n, f"tier 2 ran fewer than {n} calls: {summary(record)}"
 
 
 OSR_EXAMPLES = max(20, EXAMPLES // 5)

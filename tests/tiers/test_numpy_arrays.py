@@ -33,9 +33,8 @@ from hypothesis import given, note, seed, settings
 from hypothesis import strategies as st
 
 from tierharness import (
-    fuzz_settings,
-    TIER_SETTINGS, assert_reached, assert_same_outcomes, calls_on, differential, load,
-    record_for, run_calls, safe_repr, summary, time_limit,
+    TIER_SETTINGS, Fresh, assert_climbed, assert_reached, assert_same_outcomes, calls_on, differential,
+    fuzz_settings, load, record_for, run_calls, safe_repr, summary, time_limit,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -60,21 +59,6 @@ def farr(*xs):
 
 def iarr(*xs):
     return np.array(xs, dtype=np.int64)
-
-
-class Fresh:
-    """An argument made anew for every call: the harness deep-copies each call's
-    arguments, and deepcopy of a Fresh is whatever `make` builds (a view, a read-only
-    array), which a plain deepcopy would turn into a contiguous writeable copy."""
-
-    def __init__(self, make, label):
-        self.make, self.label = make, label
-
-    def __deepcopy__(self, memo):
-        return self.make()
-
-    def __repr__(self):
-        return self.label
 
 
 def strided(base, step):
@@ -665,17 +649,6 @@ def kernel_cases(draw):
         calls.append((draw(array_of(dtype_a, n)), draw(array_of(dtype_b, n)),
                       draw(SCALARS[scalar])))
     return name, calls
-
-
-def assert_climbed(record: dict, n: int) -> None:
-    """The kernel compiled at tiers 1 and 2 and each ran the n listed calls."""
-    compiled = {c["tier"] for c in record["compiles"]}
-    if record["deopts"]:
-        assert 1 in compiled, f"never compiled: {summary(record)}"
-        return
-    assert {1, 2} <= compiled, f"did not compile at tiers 1 and 2: {summary(record)}"
-    assert calls_on(record, 1) >= n, f"tier 1 ran fewer than {n} calls: {summary(record)}"
-    assert calls_on(record, 2) >= n, f"tier 2 ran fewer than {n} calls: {summary(record)}"
 
 
 def fuzz_test(test):

@@ -11,24 +11,11 @@ overlap and arrays that are read-only or strided must leave the vector path alon
 import numpy as np
 import pytest
 
-from tierharness import differential, engine, record_for
+from tierharness import Fresh, differential, engine, record_for
 
 pytestmark = pytest.mark.timeout(300)
 
 NAN, INF = float("nan"), float("inf")
-
-
-class Fresh:
-    """Made anew for every call (the harness deep-copies arguments; deepcopy drops views)."""
-
-    def __init__(self, make, label):
-        self.make, self.label = make, label
-
-    def __deepcopy__(self, memo):
-        return self.make()
-
-    def __repr__(self):
-        return self.label
 
 
 def arange(n, scale=1.0):

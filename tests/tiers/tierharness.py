@@ -320,3 +320,31 @@ def fuzz_settings(max_examples: int, seed: str | None):
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
+
+
+def assert_climbed(record: dict, n: int) -> None:
+    """A random test's function compiled at tier 1 and at tier 2, and each ran the n listed calls.
+    Argument values outside the profile (ints past 64 bits, another dtype) may deopt and back off
+    before tier 2; the results were still compared."""
+    compiled = {c["tier"] for c in record["compiles"]}
+    if record["deopts"]:
+        assert 1 in compiled, f"never compiled: {summary(record)}"
+        return
+    assert {1, 2} <= compiled, f"did not compile at tiers 1 and 2: {summary(record)}"
+    assert calls_on(record, 1) >= n, f"tier 1 ran fewer than {n} calls: {summary(record)}"
+    assert calls_on(record, 2) >= n, f"tier 2 ran fewer than {n} calls: {summary(record)}"
+
+
+class Fresh:
+    """An argument made anew for every call: the harness deep-copies each call's arguments, and
+    deepcopy of a Fresh is whatever `make` builds (a numpy view, a read-only array), which a plain
+    deepcopy would turn into a contiguous writeable copy."""
+
+    def __init__(self, make, label):
+        self.make, self.label = make, label
+
+    def __deepcopy__(self, memo):
+        return self.make()
+
+    def __repr__(self):
+        return self.label
