@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from llvmlite import ir
 
 from . import arrays
-from .capi import F64, I1, I32, I64, PTR
+from .capi import F64, I32, I64, PTR
 from .typer import ARR_FLOAT, FLOAT, INT, MAYBE_NP_FLOAT, NP_FLOAT
 
 WIDTH = 4
