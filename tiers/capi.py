@@ -136,6 +136,11 @@ VAR_SIZE_OFFSET = 16          # PyVarObject.ob_size
 LIST_ITEMS_OFFSET = 24        # PyListObject.ob_item
 FLOAT_VALUE_OFFSET = 16       # PyFloatObject.ob_fval
 
+
+def type_of(b: ir.IRBuilder, obj: ir.Value) -> ir.Value:
+    """Py_TYPE(obj), loaded by generated code."""
+    return b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, OB_TYPE_OFFSET)]), PTR.as_pointer()))
+
 if hasattr(sys, "gettotalrefcount"):   # a debug build has two more pointers in every header
     raise ImportError("tierjit's native tiers need a release (non-debug) CPython build")
 if getattr(sys, "_is_gil_enabled", lambda: True)() is False:

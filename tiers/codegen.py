@@ -886,7 +886,7 @@ class FunctionGen:
         items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
         item = b.load(b.gep(b.bitcast(items, PTR.as_pointer()), [i]))
         if ety in (INT, FLOAT):
-            tp = b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            tp = capi.type_of(b, item)
             expected = self.const_obj(int if ety == INT else float)
             with b.if_then(b.icmp_unsigned("!=", tp, expected), likely=False):
                 # Only another thread could have changed it; say so rather than compute with it.
@@ -986,16 +986,7 @@ class FunctionGen:
                     b.store(value, slot)
                 self.ops.release(keep_v)
             with other:
-                io = self.ops.box(self.ops.dup(keep_idx), line)
-                vo = self.ops.box(keep_v, line)
-                r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
-                self.ops.xdecref(io)
-                self.ops.xdecref(vo)
-                with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-                    self.ops.release(keep_idx)
-                    self.ops.release(v)
-                    self.ops.release(cont)
-                    self.fail(line)
+                self.slow_setitem(cont, keep_idx, self.ops.box(keep_v, line), line, v)
         self.ops.release(keep_idx)
         self.ops.release(v)
         self.ops.release(cont)
@@ -1012,6 +1003,19 @@ class FunctionGen:
             self.ops.release(cont)
             self.fail(line)
         return r
+
+    def slow_setitem(self, cont: V, keep: V, vo: ir.Value, line: int, *held: V) -> None:
+        """CPython's (or numpy's) own `cont[keep] = vo` (takes vo); on an error `keep`, `cont` and
+        the `held` values are released and the function fails at `line`."""
+        b = self.b
+        io = self.ops.box(self.ops.dup(keep), line)
+        r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
+        self.ops.xdecref(io)
+        self.ops.xdecref(vo)
+        with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+            for v in (keep, *held, cont):
+                self.ops.release(v)
+            self.fail(line)
 
     def container(self, node: ast.expr) -> V:
         """The array an item access reads: a local array is borrowed from its slot (no reference
@@ -1067,14 +1071,7 @@ class FunctionGen:
                     b.store(vo, slot)            # the list takes our reference to the new item
                     self.ops.xdecref(old)        # may run a __del__, as in CPython: after the store
                 with other:
-                    io = self.ops.box(self.ops.dup(keep), line)
-                    r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
-                    self.ops.xdecref(io)
-                    self.ops.xdecref(vo)
-                    with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-                        self.ops.release(keep)
-                        self.ops.release(cont)
-                        self.fail(line)
+                    self.slow_setitem(cont, keep, vo, line)
             self.ops.release(keep)
             self.ops.release(cont)
             return

@@ -80,7 +80,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
         b.position_at_end(nxt)
 
     def type_of(p: ir.Value) -> ir.Value:
-        return b.load(b.bitcast(b.gep(p, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+        return capi.type_of(b, p)
 
     # `active` counts frames inside this code (deopt hand-overs too): code is freed only at zero.
     bump(active, 1)
@@ -258,7 +258,7 @@ def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Valu
     b.cbranch(b.and_(b.icmp_signed("<", i, size), b.load(allok)), body, end)
     b.position_at_end(body)
     item = b.load(b.gep(items, [i]))
-    t = b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+    t = capi.type_of(b, item)
     b.store(b.icmp_unsigned("==", t, tp), allok)
     b.store(b.add(i, ir.Constant(I64, 1)), idx)
     b.branch(head)

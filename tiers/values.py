@@ -227,7 +227,7 @@ class Ops:
             return self.from_numpy(obj, ty, line)
         if ty == MAYBE_NP_INT:          # an int or a numpy int64
             b = self.b
-            tp = b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            tp = capi.type_of(b, obj)
             is_np = b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().int64))
             res = [self.gen.entry_alloca(t) for t in (I128, PTR)]
             with b.if_else(is_np) as (then, other):
@@ -240,7 +240,7 @@ class Ops:
                     b.store(v.big, res[1])
             return V(ty, b.load(res[0]), b.load(res[1]), flag=is_np)
         if ty == MAYBE_NP_FLOAT:        # a float or a numpy float64: the double sits at one offset
-            tp = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+            tp = capi.type_of(self.b, obj)
             is_np = self.b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().float64))
             d = self.b.load(self.b.bitcast(self.b.gep(obj, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
                                            F64.as_pointer()))
@@ -256,7 +256,7 @@ class Ops:
             v = b.icmp_unsigned("==", obj, self.gen.const_obj(np.True_))
             self.xdecref(obj)
             return V(NP_BOOL, v)
-        tp = b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, capi.OB_TYPE_OFFSET)]), PTR.as_pointer()))
+        tp = capi.type_of(b, obj)
         with b.if_then(b.icmp_unsigned("!=", tp, self.gen.const_obj(arrays.scalar_type(ty))), likely=False):
             # Only an array changed in place by other code (its dtype, its shape) gets here.
             self.xdecref(obj)
@@ -400,10 +400,10 @@ class Ops:
     def maybe_np_int_binop(self, op: ast.operator, x: V, y: V, result_ty: str, line: int, inplace: bool) -> V:
         """An operand that is an int or a numpy int64 (the typer allows one such operand)."""
         b = self.b
+        plain = lambda v: V(INT, v.a, v.big) if v.ty == MAYBE_NP_INT else v     # noqa: E731
         if result_ty in (NP_INT, NP_FLOAT):
             # the other side is numpy: a Python int and a numpy int64 of the same value give the
             # same numpy result and warnings, so the operand goes as the Python int it equals
-            plain = lambda v: V(INT, v.a, v.big) if v.ty == MAYBE_NP_INT else v     # noqa: E731
             return self.np_binop(op, plain(x), plain(y), result_ty, line, inplace)
         flag = x.flag if x.ty == MAYBE_NP_INT else y.flag
         np_ty, py_ty = (NP_FLOAT, FLOAT) if result_ty == MAYBE_NP_FLOAT else (NP_INT, INT)
@@ -418,7 +418,6 @@ class Ops:
                     b.store(b.sext(r.a, I128), res[0])
                     b.store(NULL, res[1])
             with other:      # Python's (the other operand is a Python int, bool or float)
-                plain = lambda v: V(INT, v.a, v.big) if v.ty == MAYBE_NP_INT else v     # noqa: E731
                 r = self.binop(op, plain(x), plain(y), py_ty, line, inplace)
                 b.store(r.a, res[0])
                 if result_ty == MAYBE_NP_INT:
