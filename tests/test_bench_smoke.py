@@ -88,3 +88,15 @@ def test_tierjit_reports_the_tier_it_reached(run):
     assert cell["status"] == "ok", f"tierjit did not run: {cell['note'] or cell['status']}"
     assert cell["tier"] in (0, 1, 2)
     assert cell["detail"]["functions"], "the engine's stats should list the kernel's function"
+
+
+def test_compile_times_table_has_both_tiers_and_a_median():
+    """`python -m bench.compile_times`, one kernel, one sample, Numba left out (it is optional)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.compile_times", "--repeat", "1", "--only", "sum_of_squares", "--no-numba"],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("sum_of_squares"))
+    numbers = [float(x) for x in row.replace("/", " ").split()[3:]]
+    assert len(numbers) == 3 * 3 and all(x > 0 for x in numbers), row   # t1, t2, t1 cold: min/median/max
+    assert "median over 1 functions (warm): tier 1" in proc.stdout

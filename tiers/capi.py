@@ -122,6 +122,17 @@ def register_symbols() -> None:
     _registered = True
 
 
+_addresses: dict[str, int] = {}
+
+
+def address(name: str) -> int:
+    """Where C-API function `name` lives in this process."""
+    addr = _addresses.get(name)
+    if addr is None:
+        addr = _addresses[name] = ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
+    return addr
+
+
 def type_address(tp: type) -> int:
     return id(tp)
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from llvmlite import ir
 
-from . import arrays, capi, vectorise
+from . import arrays, capi, runtime, vectorise
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -26,6 +26,8 @@ from .values import NULL, Ops, V, pack, parts, unpack
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
 GIL_MASK = (1 << 13) - 1  # every 8,192 back-edges give a waiting thread its turn (see _switch_point)
 CHUNK = 1024              # iterations of a range loop between safepoints
+# the module-wide variables, in their tier-1 cells' order (ModuleGen.global_var)
+CELLS = ("tj_loop_work", "tj_err_line", "tj_empty", "tj_call_polls", "tj_calls", "tj_active")
 
 
 def _switch_point() -> None:
@@ -74,25 +76,43 @@ def _stack_bounds() -> tuple[int, int]:
         return 0, 0
 
 
+class _Module(ir.Module):
+    """llvmlite's module, with branch weights made once: llvmlite builds and looks up a fresh
+    `!{"branch_weights", i32 a, i32 b}` node for every likely/unlikely branch, hashing its
+    constants through their printed text (about 8 µs a branch; a tier-1 function has dozens)."""
+
+    def add_metadata(self, operands):
+        if len(operands) == 3 and isinstance(operands[0], ir.MetaDataString) \
+                and operands[0].string == "branch_weights":
+            key = (operands[1].constant, operands[2].constant)
+            weights = self.__dict__.setdefault("_branch_weights", {})
+            node = weights.get(key)
+            if node is None:
+                node = weights[key] = super().add_metadata(operands)
+            return node
+        return super().add_metadata(operands)
+
+
 class ModuleGen:
     """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
 
-    def __init__(self, name: str, tier2_hook: Any = None, tier2_chunks: int = -1) -> None:
-        self.module = ir.Module(name=name)
+    def __init__(self, name: str, tier: int, tier2_hook: Any = None, tier2_chunks: int = -1) -> None:
+        self.module = _Module(name=name)
+        self.tier = tier
         self.tier2_hook = tier2_hook
         self.tier2_chunks = tier2_chunks
-        self.loop_work = ir.GlobalVariable(self.module, I64, "tj_loop_work")
-        self.loop_work.initializer = ir.Constant(I64, 0)
         self.keepalive: list[Any] = []
         self.fns: dict[str, ir.Function] = {}
-        self.err_line = ir.GlobalVariable(self.module, I32, "tj_err_line")
-        self.err_line.initializer = ir.Constant(I32, 0)
+        # Tier 1 names nothing outside the module: see global_var and capi.
+        self._cells = (ctypes.c_int64 * len(CELLS))() if tier == 1 else None
+        self.cell_addresses: dict[str, int] = {}
+        self._callees: dict[str, ir.Value] = {}
+        self.address_names: dict[int, str] = {}    # for %jit_explain (explain.named)
+        self.loop_work = self.global_var("tj_loop_work", I64)
+        self.err_line = self.global_var("tj_err_line", I32)
         # Py_EnterRecursiveCall appends its argument to the message: give it an empty C string
-        self.empty_cstr = ir.GlobalVariable(self.module, ir.ArrayType(I8, 1), "tj_empty")
-        self.empty_cstr.initializer = ir.Constant(ir.ArrayType(I8, 1), bytearray(b"\0"))
-        self.empty_cstr.global_constant = True
-        self.call_polls = ir.GlobalVariable(self.module, I64, "tj_call_polls")
-        self.call_polls.initializer = ir.Constant(I64, 0)
+        self.empty_cstr = self.global_var("tj_empty", ir.ArrayType(I8, 1))
+        self.call_polls = self.global_var("tj_call_polls", I64)
         self._helpers: dict[str, ir.Function] = {}
         # recursive code past its C-stack budget calls deep(typing)(args...): see _recurse_in_interpreter
         self.deep: Callable[[Typing], Any] = lambda typing: _raise_recursion
@@ -101,10 +121,29 @@ class ModuleGen:
         self.tier_up: Callable[..., Any] | None = None
         self.tier_up_typing: Typing | None = None
         self.tier_up_after = 0
-        self.tier = 1
         self.vector_loops = 0       # loops given a four-wide path (vectorise.py), tier 2 only
 
+    def global_var(self, name: str, ty: ir.Type) -> ir.Value:
+        """A zero-initialised module-wide variable (counters, the error line).
+
+        Tier 2 makes it an LLVM global, which the optimiser knows aliases nothing. Tier 1 puts it
+        in a cell of memory the unit owns and uses its address as a constant: under the JIT's
+        large code model LLVM's fast instruction selector cannot address a global, and every
+        block that touched one went to the slow selector (measured: a third of tier-1 codegen)."""
+        if self._cells is None:
+            var = ir.GlobalVariable(self.module, ty, name)
+            var.initializer = ir.Constant(ty, None)
+            return var
+        address = ctypes.addressof(self._cells) + 8 * CELLS.index(name)
+        self.cell_addresses[name] = address
+        self.address_names[address] = name
+        if len(self.cell_addresses) == 1:
+            self.keepalive.append(self._cells)
+        return ir.Constant(I64, address).inttoptr(ty.as_pointer())
+
     def capi(self, name: str) -> ir.Function:
+        if self.tier == 1:
+            return self._callee(name, capi.address(name), ir.FunctionType(*capi.SIGNATURES[name]))
         fn = self.module.globals.get(name)
         if fn is None:
             ret, args = capi.SIGNATURES[name]
@@ -132,6 +171,8 @@ class ModuleGen:
 
     def helper(self, name: str) -> ir.Function:
         fn = self._helpers.get(name)
+        if fn is None and self.tier == 1:
+            fn = self._helpers[name] = self._runtime(name)
         if fn is None:
             fn = getattr(self, f"_helper_{name}")()
             fn.linkage = "internal"
@@ -139,6 +180,22 @@ class ModuleGen:
                 fn.attributes.add("alwaysinline")
             self._helpers[name] = fn
         return fn
+
+    def _runtime(self, name: str) -> ir.Function:
+        """Tier 1 calls the shared runtime's copy of a helper instead of carrying its own."""
+        return self._callee(runtime.symbol(name), runtime.address(name), runtime.function_type(name))
+
+    def _callee(self, name: str, address: int, ftype: ir.FunctionType) -> Any:
+        """A C function called through its address (a constant), as tier 1 calls everything
+        outside the module: LLVM's fast instruction selector lowers such a call, while a call to
+        a named declaration under the JIT's large code model sends it to the slow selector."""
+        callee = self._callees.get(name)
+        if callee is None:
+            callee = ir.Constant(I64, address).inttoptr(ftype.as_pointer())
+            callee.function_type = ftype      # what llvmlite's builder.call reads off a Function
+            self._callees[name] = callee
+            self.address_names[address] = name
+        return callee
 
     def _null_safe(self, name: str, body: Callable[[ir.IRBuilder, ir.Value], None]) -> ir.Function:
         """`void name(p) { if (p) body(p); }`, the shape of Py_XINCREF / Py_XDECREF."""
@@ -219,12 +276,96 @@ class ModuleGen:
         b.ret(_pair(b, ret, ir.Constant(I128, 0), obj))
         return fn
 
+    def _helper_poll_due(self) -> ir.Function:
+        """`i32 tj_poll_due(i64 n)`, a safepoint's rare work: check for signals (1 = an exception
+        is set) and, every GIL_MASK + 1 back-edges, let a waiting thread run (see _switch_point)."""
+        fn = ir.Function(self.module, ir.FunctionType(I32, [I64]), "tj_poll_due")
+        b = ir.IRBuilder(fn.append_basic_block())
+        failed = ir.Constant(I32, 1)
+        with b.if_then(b.icmp_signed("!=", b.call(self.capi("PyErr_CheckSignals"), []), ir.Constant(I32, 0))):
+            b.ret(failed)
+        gil = b.icmp_unsigned("==", b.and_(fn.args[0], ir.Constant(I64, GIL_MASK)), ir.Constant(I64, 0))
+        with b.if_then(gil):
+            r = b.call(self.capi("PyObject_CallNoArgs"), [self.const_obj(b, _switch_point)])
+            with b.if_then(b.icmp_unsigned("==", r, NULL)):
+                b.ret(failed)
+            b.call(self.helper("xdecref"), [r])
+        b.ret(ir.Constant(I32, 0))
+        return fn
+
+    def _helper_call_hook(self) -> ir.Function:
+        """`void tj_call_hook(PyObject *hook)`: call an engine hook (asking for tier 2); a hook never
+        fails the user's code, so its error, if any, is cleared."""
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_call_hook")
+        b = ir.IRBuilder(fn.append_basic_block())
+        r = b.call(self.capi("PyObject_CallNoArgs"), [fn.args[0]])
+        with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
+            with then:
+                b.call(self.capi("PyErr_Clear"), [])
+            with other:
+                b.call(self.helper("xdecref"), [r])
+        b.ret_void()
+        return fn
+
+    def _helper_reraise(self) -> ir.Function:
+        """`void tj_reraise(raisers, i32 line)`: the entry's error exit. Takes the pending exception
+        and raises it again from a frame at the user's `line` (entry.LineRaisers), so the traceback
+        ends at the user's statement; an unknown line re-raises it as it is."""
+        fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR, I32]), "tj_reraise")
+        raisers, line = fn.args
+        b = ir.IRBuilder(fn.append_basic_block())
+        slots = [b.alloca(PTR) for _ in range(3)]
+        b.call(self.capi("PyErr_Fetch"), slots)
+        b.call(self.capi("PyErr_NormalizeException"), slots)
+        exc_type, exc, tb = (b.load(slot) for slot in slots)
+        with b.if_then(b.icmp_unsigned("!=", tb, NULL)):
+            b.call(self.capi("PyException_SetTraceback"), [exc, tb])
+        number = b.call(self.capi("PyLong_FromLongLong"), [b.sext(line, I64)])
+        with b.if_then(b.icmp_unsigned("!=", number, NULL)):
+            found = b.call(self.capi("PyObject_CallOneArg"), [raisers, number])
+            b.call(self.helper("xdecref"), [number])
+            with b.if_then(b.icmp_unsigned("!=", found, NULL)):
+                with b.if_then(b.icmp_unsigned("!=", found, self.const_obj(b, None))):
+                    r = b.call(self.capi("PyObject_CallOneArg"), [found, exc])     # raises
+                    b.call(self.helper("xdecref"), [r])
+                    b.call(self.helper("xdecref"), [found])
+                    for p in (exc_type, exc, tb):
+                        b.call(self.helper("xdecref"), [p])
+                    b.ret_void()
+                b.call(self.helper("xdecref"), [found])
+        b.call(self.capi("PyErr_Clear"), [])   # a failure above (out of memory): keep the user's error
+        b.call(self.capi("PyErr_Restore"), [exc_type, exc, tb])
+        b.ret_void()
+        return fn
+
+    def _helper_deopt(self) -> ir.Function:
+        """`PyObject *tj_deopt(guard_failed, i32 reason, args, nargs)`: a failed entry guard. The
+        engine records the deopt and returns the function that runs this call on tier 0, with the
+        arguments untouched; its result (or NULL and its exception) is the call's."""
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, I32, PTR.as_pointer(), I64]), "tj_deopt")
+        guard_failed, reason, args, nargs = fn.args
+        b = ir.IRBuilder(fn.append_basic_block())
+        which = b.call(self.capi("PyLong_FromLongLong"), [b.sext(reason, I64)])
+        with b.if_then(b.icmp_unsigned("==", which, NULL)):
+            b.ret(NULL)
+        handler = b.call(self.capi("PyObject_CallOneArg"), [guard_failed, which])
+        b.call(self.helper("xdecref"), [which])
+        with b.if_then(b.icmp_unsigned("==", handler, NULL)):
+            b.ret(NULL)
+        r = b.call(self.capi("PyObject_Vectorcall"), [handler, args, nargs, NULL])
+        b.call(self.helper("xdecref"), [handler])
+        b.ret(r)
+        return fn
+
     def int_op_helper(self, op: type) -> ir.Function:
         """`{i128, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
         from .values import _PY_NUMBER
         name = f"tj_int_{op.__name__}"
         fn = self._helpers.get(name)
         if fn is not None:
+            return fn
+        if self.tier == 1:
+            fn = self._helpers[name] = self._runtime(f"int_{op.__name__}")
             return fn
         ret = ir.LiteralStructType([I128, PTR, I1])
         fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), name)
@@ -567,26 +708,15 @@ class FunctionGen:
             work = b.add(b.load(self.mod.loop_work), ir.Constant(I64, 1))
             b.store(work, self.mod.loop_work)
             with b.if_then(b.icmp_signed("==", work, ir.Constant(I64, self.mod.tier2_chunks)), likely=False):
-                r = self.ops.call("PyObject_CallNoArgs", self.const_obj(self.mod.tier2_hook))
-                with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
-                    with then:
-                        self.ops.call("PyErr_Clear")
-                    with other:
-                        self.ops.xdecref(r)
+                b.call(self.helper("call_hook"), [self.const_obj(self.mod.tier2_hook)])
         n = b.add(b.load(counter), ir.Constant(I64, 1024 // every if every < 1024 else 1))
         b.store(n, counter)
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         with b.if_then(due, likely=False):
-            r = b.call(self.capi("PyErr_CheckSignals"), [])
-            with b.if_then(b.icmp_signed("!=", r, ir.Constant(I32, 0)), likely=False):
+            # Nothing here holds a borrowed pointer across a thread switch: lists are re-read on use.
+            failed = b.icmp_unsigned("!=", b.call(self.helper("poll_due"), [n]), ir.Constant(I32, 0))
+            with b.if_then(failed, likely=False):
                 self.fail(line)
-            gil = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, GIL_MASK)), ir.Constant(I64, 0))
-            with b.if_then(gil, likely=False):
-                # Nothing here holds a borrowed pointer across the switch: lists are re-read on use.
-                r = self.ops.call("PyObject_CallNoArgs", self.const_obj(_switch_point))
-                with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
-                    self.fail(line)
-                self.ops.xdecref(r)
             if on_due is not None:
                 on_due()
 

@@ -110,9 +110,8 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     # tier-1 code asks for tier 2 after tier2_calls calls or tier2_loops loop iterations (counted
     # per safepoint, i.e. per CHUNK iterations), whichever comes first
     loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
-    mod = ModuleGen(f"{rec.name}_t{tier}", tier2_hook, loop_chunks)
+    mod = ModuleGen(f"{rec.name}_t{tier}", tier, tier2_hook, loop_chunks)
     mod.deep = lambda spec: DeepRecursion(engine, spec.func, program)    # noqa: E731
-    mod.tier = tier
     if tier == 1:
         # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
         func = rec.func
@@ -133,13 +132,15 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
                                        tier2_hook, tier2_at, lines)
     ir_text = str(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
-    unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed])
+    unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed],
+                      mod.cell_addresses)
     guard_failed.unit = unit
     unit.stages_ms = {**stages, **unit.stages_ms}
     unit.signature = "(" + ", ".join(typing.param_types) + ") -> " + typing.returns
     unit.typing = typing
     unit.program = program
     unit.vector_loops = mod.vector_loops
+    unit.address_names = mod.address_names
     func = rec.func
     assert func is not None
     if not osr:

@@ -33,6 +33,24 @@ def make_raiser(name: str, filename: str, line: int) -> Callable[[BaseException]
     return ns[name]
 
 
+class LineRaisers:
+    """`raisers(line)`: the function that raises an exception from `line` of the user's function
+    (see make_raiser), made on first use since most compiled code never raises; None for a line
+    the code has no statement on. The entry's error exit calls it (ModuleGen's `reraise` helper)."""
+
+    def __init__(self, name: str, filename: str, lines: set[int]) -> None:
+        self.name, self.filename, self.lines = name, filename, frozenset(lines)
+        self.made: dict[int, Callable[[BaseException], None]] = {}
+
+    def __call__(self, line: int) -> Callable[[BaseException], None] | None:
+        if line not in self.lines:
+            return None
+        raiser = self.made.get(line)
+        if raiser is None:
+            raiser = self.made[line] = make_raiser(self.name, self.filename, line)
+        return raiser
+
+
 def _stack_limit(mod: ModuleGen, b: ir.IRBuilder, here: ir.Value) -> ir.Value:
     """The calling thread's thread_stack_limit(); if it is unknown, 1 MiB below this frame."""
     r = b.call(mod.capi("PyObject_CallNoArgs"), [mod.const_obj(b, thread_stack_limit)])
@@ -54,17 +72,15 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
                 tier2_at: int, lines: set[int]) -> list[str]:
     """Emit `PyObject* tj_entry(self, args, nargs)`; returns the guard descriptions by index."""
     m = mod.module
-    calls = ir.GlobalVariable(m, I64, "tj_calls")
-    calls.initializer = ir.Constant(I64, 0)
-    active = ir.GlobalVariable(m, I64, "tj_active")
-    active.initializer = ir.Constant(I64, 0)
+    calls = mod.global_var("tj_calls", I64)
+    active = mod.global_var("tj_active", I64)
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), ENTRY_NAME)
     self_, args, nargs = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     const = lambda obj: mod.const_obj(b, obj)      # noqa: E731
     reasons: list[str] = []
 
-    def bump(var: ir.GlobalVariable, delta: int) -> ir.Value:
+    def bump(var: ir.Value, delta: int) -> ir.Value:
         v = b.add(b.load(var), ir.Constant(I64, delta))
         b.store(v, var)
         return v
@@ -167,12 +183,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     # run
     n = bump(calls, 1)
     with b.if_then(b.icmp_signed("==", n, ir.Constant(I64, tier2_at)), likely=False):
-        r = b.call(mod.capi("PyObject_CallNoArgs"), [const(tier2_hook)])
-        with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
-            with then:
-                b.call(mod.capi("PyErr_Clear"), [])
-            with other:
-                b.call(mod.helper("xdecref"), [r])
+        b.call(mod.helper("call_hook"), [const(tier2_hook)])
     ret = b.alloca(ir.LiteralStructType(parts(top.returns) or [ir.IntType(8)]))
     limit = ir.Constant(PTR, None)
     if any(t.recursive for t in _all_typings(top)):
@@ -189,42 +200,12 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     # error: re-raise from a frame at the user's line
     b.position_at_end(err_block)
     bump(active, -1)
-    slots = [b.alloca(PTR) for _ in range(3)]
-    b.call(mod.capi("PyErr_Fetch"), slots)
-    b.call(mod.capi("PyErr_NormalizeException"), slots)
-    exc_type, exc, tb = (b.load(s) for s in slots)
-    with b.if_then(b.icmp_unsigned("!=", tb, NULL)):
-        b.call(mod.capi("PyException_SetTraceback"), [exc, tb])
-    line = b.load(mod.err_line)
-    done = fn.append_basic_block("reraise.done")
-    default = fn.append_basic_block("reraise.plain")
-    switch = b.switch(line, default)
-    for ln in sorted(lines):
-        case = fn.append_basic_block(f"line{ln}")
-        switch.add_case(ir.Constant(I32, ln), case)
-        b.position_at_end(case)
-        raiser = make_raiser(top.tree.name, top.func.__code__.co_filename, ln)
-        r = b.call(mod.capi("PyObject_CallOneArg"), [const(raiser), exc])
-        b.call(mod.helper("xdecref"), [r])
-        for p in (exc_type, exc, tb):
-            b.call(mod.helper("xdecref"), [p])
-        b.branch(done)
-    b.position_at_end(default)
-    b.call(mod.capi("PyErr_Restore"), [exc_type, exc, tb])
-    b.branch(done)
-    b.position_at_end(done)
+    raisers = LineRaisers(top.tree.name, top.func.__code__.co_filename, lines)
+    b.call(mod.helper("reraise"), [const(raisers), b.load(mod.err_line)])
     b.ret(NULL)
     # a failed guard: hand the call, arguments untouched, to tier 0
     b.position_at_end(deopt_block)
-    which = b.call(mod.capi("PyLong_FromLongLong"), [b.sext(b.load(reason_slot), I64)])
-    # guard_fail(index) records the deopt and returns the tier-0 function to run this call on.
-    handler = b.call(mod.capi("PyObject_CallOneArg"), [const(guard_fail), which])
-    b.call(mod.helper("xdecref"), [which])
-    with b.if_then(b.icmp_unsigned("==", handler, NULL), likely=False):
-        bump(active, -1)
-        b.ret(NULL)
-    r = b.call(mod.capi("PyObject_Vectorcall"), [handler, args, nargs, NULL])
-    b.call(mod.helper("xdecref"), [handler])
+    r = b.call(mod.helper("deopt"), [const(guard_fail), b.load(reason_slot), args, nargs])
     bump(active, -1)
     b.ret(r)
     return reasons

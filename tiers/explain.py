@@ -39,6 +39,23 @@ def typed_ir(typing: Any) -> str:
     return "\n".join(lines)
 
 
+def named(ir_text: str, names: dict[int, str]) -> str:
+    """Tier-1 IR as a reader wants it: tier 1 calls C functions and reaches its counters through
+    their addresses (docs/tiers.md, "Tier-1 compile time"); each `inttoptr (i64 ADDRESS to T)`
+    whose address is a known function or counter is shown as `@name` again."""
+    out, pos, marker = [], 0, "inttoptr (i64 "
+    while (start := ir_text.find(marker, pos)) >= 0:
+        digits = re.match(r"\d+", ir_text[start + len(marker):])
+        end, depth = start + len(marker), 1
+        while depth and end < len(ir_text):            # the cast's own closing parenthesis
+            depth += {"(": 1, ")": -1}.get(ir_text[end], 0)
+            end += 1
+        name = names.get(int(digits.group())) if digits else None
+        out.append(ir_text[pos:start] + (f"@{name}" if name else ir_text[start:end]))
+        pos = end
+    return "".join(out) + ir_text[pos:]
+
+
 def loop_headers(ir_text: str) -> int:
     """Loops in the IR, counted by their header blocks (codegen names them; LLVM keeps the names)."""
     return len(re.findall(r'^"?(?:range\.head|range\.chunk|short\.head|while\.head|for\.head)[\d.]*"?:',
@@ -94,7 +111,7 @@ def explain(engine: "Engine", rec: FunctionRecord) -> dict[str, str]:
         "source": rec.source,
         "bytecode": buf.getvalue(),
         "typed_ir": typed_ir(latest.typing) if latest is not None else "",
-        "tier1_ir": units[1].ir_before if 1 in units else "",
+        "tier1_ir": named(units[1].ir_before, units[1].address_names) if 1 in units else "",
         "tier2_ir": units[2].ir_after if 2 in units else "",
         "asm": asm,
         "summary": f"{rec.qualname}: state {rec.state}, tier {rec.tier}\n" + summary(units) + reason,

@@ -1,0 +1,186 @@
+"""Compile time per function, tier 1 and tier 2 against Numba: `python -m bench.compile_times`.
+
+For each benchmark kernel, the entry is called once with a small argument under an engine with
+tier-1 threshold 1, so every function records its argument types. Then each function the engine
+compiled is compiled again `--repeat` times at tier 1 and at tier 2, each compile a fresh unit
+(freed afterwards), timed from types to callable machine code: min/median/max ms. A unit also
+carries the JIT'd functions its function calls (tier 1 links them in, tier 2 inlines them): the
+`fns` column counts them.
+
+Numba's column is the first call of a freshly `@njit`-ed copy of the kernel with the same small
+argument (its compile, callees included, plus a negligible run), measured `--repeat` times in a
+subprocess that imported Numba and compiled the kernel once before (so Numba's one-time start-up
+is not counted against it). Numba compiles only on a call, so it has a figure for entries only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from bench.kernels import KERNELS
+from bench.timing import load_kernel, top_level_functions
+
+# small arguments: enough to reach every function with its usual types, short to run
+SMALL_ARGS = {"sum_of_squares": 10, "compute": None, "fib": 5, "mandelbrot": 4, "nbody": 2,
+              "spectral_norm": 3, "sieve": 100, "matmul": 3, "collatz": 10, "dot": 10}
+
+
+def _call(fn, arg):
+    return fn() if arg is None else fn(arg)
+
+
+def tierjit_times(module_name: str, repeat: int) -> list[dict]:
+    from tierjit.tiers import compile_queue
+    from tierjit.tiers.compiler import compile_unit
+    from tierjit.tiers.engine import Engine
+
+    kernel = next(k for k in KERNELS if k.module == module_name)
+    module = load_kernel(kernel.path, f"bench_compile_{module_name}")
+    engine = Engine()
+    never = 10**9
+    engine.configure(tier1_calls=1, tier2_calls=never, tier1_loops=never, tier2_loops=never, background=False)
+    for fn in top_level_functions(module):
+        setattr(module, fn.__name__, engine.register(fn, defined_in=kernel.path))
+    for _ in range(2):
+        _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
+    rows = []
+    for rec in list(engine._live.values()):
+        if not rec.units:
+            continue      # never compiled (not called, or outside the subset)
+        row = {"kernel": module_name, "function": rec.name, "entry": rec.name == kernel.entry}
+        for tier in (1, 2):
+            times = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                with compile_queue.LLVM_LOCK:
+                    unit = compile_unit(engine, rec, tier)
+                times.append((time.perf_counter() - start) * 1e3)
+                row["fns"] = len(unit.program.typings)
+                with compile_queue.LLVM_LOCK:
+                    unit.close()
+            row[f"t{tier}"] = times
+        rows.append(row)
+    return rows
+
+
+def numba_worker(module_name: str) -> None:
+    """Runs in a fresh process: the first call of the kernel's entry under @njit (Numba's cold
+    first compile, as in a user's first cell), then of a second fresh @njit copy (warm)."""
+    import warnings
+
+    import numba
+    warnings.simplefilter("ignore")      # reflected-list deprecation notes
+    kernel = next(k for k in KERNELS if k.module == module_name)
+    times = []
+    for i in range(2):
+        module = load_kernel(kernel.path, f"bench_compile_numba_{module_name}_{i}")
+        for fn in top_level_functions(module):
+            setattr(module, fn.__name__, numba.njit(fn))
+        start = time.perf_counter()
+        _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
+        times.append((time.perf_counter() - start) * 1e3)
+    print(json.dumps({"cold": times[0], "warm": times[1]}))
+
+
+def tierjit_cold_worker(module_name: str) -> None:
+    """Runs in a fresh process (engine imported, LLVM not yet started): the entry's first
+    tier-1 compile, LLVM's start and the shared runtime's compile included."""
+    from tierjit.tiers.engine import Engine
+
+    kernel = next(k for k in KERNELS if k.module == module_name)
+    module = load_kernel(kernel.path, f"bench_compile_cold_{module_name}")
+    engine = Engine()
+    engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10**9, background=False)
+    for fn in top_level_functions(module):
+        setattr(module, fn.__name__, engine.register(fn, defined_in=kernel.path))
+    _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
+    rec = next(f for f in engine.stats()["functions"] if f["name"] == kernel.entry)
+    print(json.dumps({"cold": rec["compiles"][0]["ms"]}))
+
+
+def cold_times(worker: str, module_name: str, repeat: int) -> dict:
+    """`repeat` fresh processes of `worker`: lists of their figures, or an error line."""
+    out: dict = {}
+    for _ in range(repeat):
+        proc = subprocess.run([sys.executable, "-m", "bench.compile_times", worker, module_name],
+                              capture_output=True, text=True, timeout=900,
+                              cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        if proc.returncode != 0:
+            return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        for key, value in json.loads(proc.stdout.strip().splitlines()[-1]).items():
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _mmm(times: list[float]) -> str:
+    return f"{min(times):.1f} / {statistics.median(times):.1f} / {max(times):.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", nargs="*", help="kernel file stems, e.g. fib nbody")
+    parser.add_argument("--no-numba", action="store_true")
+    parser.add_argument("--numba-worker", help=argparse.SUPPRESS)
+    parser.add_argument("--tierjit-cold-worker", help=argparse.SUPPRESS)
+    opts = parser.parse_args()
+    if opts.numba_worker:
+        return numba_worker(opts.numba_worker)
+    if opts.tierjit_cold_worker:
+        return tierjit_cold_worker(opts.tierjit_cold_worker)
+    use_numba = not opts.no_numba and numba_available()
+    if not use_numba:
+        print("Numba columns skipped: " + ("--no-numba" if opts.no_numba else "numba is not installed "
+                                           "(pip install -e .[compare])"))
+    modules = [m for m in dict.fromkeys(k.module for k in KERNELS) if not opts.only or m in opts.only]
+    print(f"Compile ms per function, {opts.repeat} samples each, min / median / max. Warm: a process that "
+          "has compiled before; cold: the first compile in a fresh process.")
+    print(f"{'kernel':15} {'function':16} {'fns':>3}  {'tierjit t1 warm':>20}  {'tierjit t2 warm':>20}  "
+          f"{'tierjit t1 cold':>20}  {'Numba warm':>20}  {'Numba cold':>22}")
+    t1_medians, t2_medians = [], []
+    ratios: dict[str, list[float]] = {"warm": [], "cold": []}
+    for name in modules:
+        rows = tierjit_times(name, opts.repeat)
+        ours = cold_times("--tierjit-cold-worker", name, opts.repeat)
+        numba = cold_times("--numba-worker", name, opts.repeat) if use_numba else {}
+        for row in rows:
+            t1, t2 = statistics.median(row["t1"]), statistics.median(row["t2"])
+            t1_medians.append(t1)
+            t2_medians.append(t2)
+            cells = ["", "", ""]
+            if row["entry"]:
+                cells[0] = ("error: " + ours["error"][:30]) if "error" in ours else _mmm(ours["cold"])
+                if "error" in numba:
+                    cells[1] = "error: " + numba["error"][:30]
+                elif numba:
+                    cells[1], cells[2] = _mmm(numba["warm"]), _mmm(numba["cold"])
+                    ratios["warm"].append(statistics.median(numba["warm"]) / t1)
+                    if "cold" in ours:
+                        ratios["cold"].append(statistics.median(numba["cold"]) / statistics.median(ours["cold"]))
+            print(f"{name:15} {row['function']:16} {row['fns']:>3}  {_mmm(row['t1']):>20}  "
+                  f"{_mmm(row['t2']):>20}  {cells[0]:>20}  {cells[1]:>20}  {cells[2]:>22}", flush=True)
+    print()
+    print(f"median over {len(t1_medians)} functions (warm): tier 1 {statistics.median(t1_medians):.1f} ms, "
+          f"tier 2 {statistics.median(t2_medians):.1f} ms")
+    for kind, values in ratios.items():
+        if values:
+            print(f"Numba {kind} first call / tierjit {kind} tier-1 compile, over entries: min {min(values):.1f}x, "
+                  f"median {statistics.median(values):.1f}x, geometric mean {statistics.geometric_mean(values):.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""What tier-1 code carries, and that it still gives CPython's answers.
+
+Tier 1 is built to compile fast (docs/tiers.md, "Tier-1 compile time"): its modules call
+one shared, precompiled copy of the value helpers (refcounts, int boxing, the int slow
+paths) by address, keep their counters in memory the unit owns, and so name nothing
+outside themselves, which keeps LLVM on its fast instruction selector. Tier 2 keeps its
+own inlinable copies. The answers must not change: the int slow paths below all run
+through the shared helpers at tier 1.
+"""
+
+import re
+import textwrap
+
+import pytest
+
+from tierharness import (assert_reached, calls_on, differential, engine, load, record_for,
+                         run_calls, use_tier)
+
+pytestmark = pytest.mark.timeout(300)
+
+SUM_OF_SQUARES = textwrap.dedent("""
+    def sum_of_squares(n):
+        total = 0
+        for i in range(n):
+            total += i * i
+        return total
+""")
+
+
+def tier_ir(name: str, tier: int) -> str:
+    return engine().explain(name)[f"tier{tier}_ir"]
+
+
+def run_at(tier: int, source: str, func: str, calls: list[tuple]) -> dict:
+    use_tier(tier)
+    ns = load(source, jitted=True)
+    run_calls(ns, func, calls)
+    return record_for(func)
+
+
+def test_tier1_module_defines_only_its_code_and_names_nothing_outside():
+    record = run_at(1, SUM_OF_SQUARES, "sum_of_squares", [(100,)] * 3)
+    assert_reached(record, 1)
+    ir = tier_ir("sum_of_squares", 1)
+    defined = re.findall(r'^define .*?@"?([\w.]+)"?\(', ir, re.M)
+    assert sorted(defined) == ["sum_of_squares_0", "tj_entry"], defined
+    declared = re.findall(r'^declare .*?@"?([\w.]+)"?\(', ir, re.M)
+    assert all(name.startswith("llvm.") for name in declared), declared
+    assert not re.search(r"^@.* = (global|constant)", ir, re.M), "tier-1 module has globals"
+    # %jit_explain names what the code reaches by address: the shared helpers, its counters
+    assert "@tj_rt_xdecref" in ir and "@tj_err_line" in ir
+
+
+def test_tier2_module_carries_its_own_helpers_to_inline():
+    record = run_at(2, SUM_OF_SQUARES, "sum_of_squares", [(100,)] * 5)
+    assert_reached(record, 2)
+    ir = tier_ir("sum_of_squares", 2)
+    assert "tj_rt_" not in ir
+    assert "sadd.with.overflow" in ir
+
+
+def test_calls_are_counted_in_the_units_own_memory():
+    run_at(1, SUM_OF_SQUARES, "sum_of_squares", [(10,)] * 7)
+    record = record_for("sum_of_squares")
+    assert record["tier"] == 1
+    assert calls_on(record, 0) + calls_on(record, 1) == 7
+    assert calls_on(record, 1) >= 5
+
+
+@pytest.mark.parametrize("n", [10, 3 * 10**6])
+def test_sum_past_int64_stays_exact_at_tier1(n):
+    run = differential(SUM_OF_SQUARES, "sum_of_squares", [(n,)], tier=1, warmup=2)
+    assert run.got[-1].value == n * (n - 1) * (2 * n - 1) // 6
+    assert_reached(record_for("sum_of_squares"), 1)
+
+
+INT_SLOW_PATHS = textwrap.dedent("""
+    def mix(a, b):
+        s = a + b
+        d = a - b
+        p = a * b
+        q = a // b
+        r = a % b
+        x = (a << 3) ^ (b >> 2) | (a & b)
+        w = a ** 3
+        return s, d, p, q, r, x, w
+""")
+
+BIG = [(2**62, 3), (2**63 - 1, 2), (-2**63, -1), (2**100, 7), (-(2**130), 2**65 + 1),
+       (3**90, -(5**40)), (7, 2**200), (0, 1), (-1, 1)]
+
+
+def test_int_slow_paths_through_the_shared_runtime_match_cpython():
+    differential(INT_SLOW_PATHS, "mix", BIG, tier=1)
+    record = record_for("mix")
+    assert_reached(record, 1)
+    assert "@tj_rt_int_Mult" in tier_ir("mix", 1)     # the product's slow path is the shared one

@@ -1,0 +1,73 @@
+"""The shared runtime: one copy of the value helpers, compiled once, that tier-1 code calls.
+
+Tier 2 defines its helpers (refcounts, int boxing, the int slow paths) inside each module so the
+optimiser can inline and fold them. Tier 1 wants the opposite: its compile time grows with every
+instruction LLVM has to select and emit, and the helpers plus their inlined copies were about
+half of a small function's module. So tier-1 modules call `tj_rt_<name>` here instead;
+the bodies come from `ModuleGen`'s own builders, compiled here once per process at tier 2 and
+called by address. This module's engine is never freed.
+"""
+from __future__ import annotations
+
+import ast
+import threading
+from typing import Any
+
+from llvmlite import binding as llvm
+from llvmlite import ir
+
+# every int slow path a module may ask for (codegen.ModuleGen.int_op_helper)
+INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
+           ast.BitAnd, ast.BitOr, ast.BitXor)
+PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "poll_due", "call_hook", "reraise", "deopt")
+HELPERS = PLAIN + tuple(f"int_{op.__name__}" for op in INT_OPS)
+
+_lock = threading.Lock()
+_types: dict[str, ir.FunctionType] = {}
+_addresses: dict[str, int] = {}
+_keep: list[Any] = []       # the engine, its module's object constants
+
+
+def symbol(name: str) -> str:
+    return f"tj_rt_{name}"
+
+
+def function_type(name: str) -> ir.FunctionType:
+    """The signature of helper `name`; compiles the runtime on first use (the caller holds LLVM_LOCK)."""
+    if not _types:
+        _build()
+    return _types[name]
+
+
+def address(name: str) -> int:
+    if not _types:
+        _build()
+    return _addresses[name]
+
+
+def _build() -> None:
+    from .codegen import ModuleGen
+    from .native import initialise, run_passes, target_machine
+    initialise()
+    with _lock:
+        if _types:
+            return
+        mod = ModuleGen("tj_runtime", tier=2)      # full bodies, optimised
+        fns = {name: mod.helper(name) for name in PLAIN}
+        fns.update({f"int_{op.__name__}": mod.int_op_helper(op) for op in INT_OPS})
+        # an external wrapper per helper: the bodies stay internal (and inlinable into each other)
+        for name, fn in fns.items():
+            ftype = fn.function_type
+            wrapper = ir.Function(mod.module, ftype, symbol(name))
+            b = ir.IRBuilder(wrapper.append_basic_block())
+            result = b.call(fn, list(wrapper.args))
+            b.ret_void() if isinstance(ftype.return_type, ir.VoidType) else b.ret(result)
+        module = llvm.parse_assembly(str(mod.module))
+        module.verify()
+        run_passes(module, 2)      # the IR optimised once; machine code plain (quick to make)
+        engine = llvm.create_mcjit_compiler(module, target_machine(1))
+        engine.finalize_object()
+        for name, fn in fns.items():
+            _addresses[name] = engine.get_function_address(symbol(name))
+        _keep.extend([engine, mod.keepalive])
+        _types.update({name: fn.function_type for name, fn in fns.items()})
