@@ -911,10 +911,14 @@ class FunctionGen:
         index = self.entry_alloca(I128)
         chunk_end = self.entry_alloca(I128)
         b.store(start, index)
-        up = b.icmp_signed(">", step, ir.Constant(I128, 0))
+        if isinstance(step, ir.Constant):      # range(n), range(a, b), range(a, b, 2): known direction
+            def before(i: ir.Value, limit: ir.Value) -> ir.Value:
+                return b.icmp_signed("<" if step.constant > 0 else ">", i, limit)
+        else:
+            up = b.icmp_signed(">", step, ir.Constant(I128, 0))
 
-        def before(i: ir.Value, limit: ir.Value) -> ir.Value:
-            return b.select(up, b.icmp_signed("<", i, limit), b.icmp_signed(">", i, limit))
+            def before(i: ir.Value, limit: ir.Value) -> ir.Value:
+                return b.select(up, b.icmp_signed("<", i, limit), b.icmp_signed(">", i, limit))
 
         head, chunk, body, step_block, safepoint, orelse, end = (
             self.fn.append_basic_block(f"range.{x}")
@@ -927,7 +931,9 @@ class FunctionGen:
         b.position_at_end(chunk)
         # Where the next run starts is fixed before this one runs, so nothing after the inner loop
         # needs its final index, and LLVM may delete an inner loop that does no work.
-        far = b.add(b.load(index), b.mul(step, ir.Constant(I128, CHUNK)))
+        stride = (ir.Constant(I128, step.constant * CHUNK) if isinstance(step, ir.Constant)
+                  else b.mul(step, ir.Constant(I128, CHUNK)))
+        far = b.add(b.load(index), stride)
         more = before(far, stop)
         b.store(b.select(more, far, stop), chunk_end)
         b.store(far, next_start)
@@ -978,16 +984,16 @@ class FunctionGen:
         b = self.b
         vals = [self.index_value(self.expr(a), line) for a in call.args]
         small = self.ops.is_small(*vals)
-        fits = ir.Constant(I1, 1)
-        for v in vals:
-            fits = b.and_(fits, self.ops.int_fits64(v))
         if len(vals) == 1:
             start, stop, step = ir.Constant(I128, 0), vals[0].a, ir.Constant(I128, 1)
         else:
             start, stop = vals[0].a, vals[1].a
             step = vals[2].a if len(vals) == 3 else ir.Constant(I128, 1)
-        del fits   # the counter is 128 bits wide, so any bound below 2**127 runs natively
-        bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
+        # the counter is 128 bits wide, so any bound below 2**127 runs natively
+        if isinstance(step, ir.Constant):
+            bad = b.not_(small) if step.constant != 0 else ir.Constant(I1, 1)
+        else:
+            bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
         with b.if_then(bad, likely=False):
             # zero step or bounds past 64 bits: let range() itself raise or (for huge bounds) refuse
             r = self.ops.call_python(range, [self.ops.dup(v) for v in vals], OBJ, line)

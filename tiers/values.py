@@ -65,6 +65,7 @@ def unpack(v: V) -> list[ir.Value]:
 
 
 NULL = ir.Constant(PTR, None)
+TRUE = ir.Constant(I1, 1)
 
 _PY_NUMBER = {ast.Add: "PyNumber_Add", ast.Sub: "PyNumber_Subtract", ast.Mult: "PyNumber_Multiply",
               ast.Div: "PyNumber_TrueDivide", ast.FloorDiv: "PyNumber_FloorDivide",
@@ -337,15 +338,20 @@ class Ops:
 
     def int_fits64(self, v: V) -> ir.Value:
         b = self.b
-        small = b.icmp_unsigned("==", v.big, NULL)
-        lo = b.trunc(v.a, I64)
-        return b.and_(small, b.icmp_signed("==", b.sext(lo, I128), v.a))
+        if isinstance(v.a, ir.Constant) and v.big is NULL:
+            return TRUE if -(1 << 63) <= v.a.constant < (1 << 63) else ir.Constant(I1, 0)
+        fits = b.icmp_signed("==", b.sext(b.trunc(v.a, I64), I128), v.a)
+        return fits if v.big is NULL else b.and_(b.icmp_unsigned("==", v.big, NULL), fits)
 
     def is_small(self, *vs: V) -> ir.Value:
+        """i1: every int is held natively (no `big` PyLong); true, with no instruction, for ints
+        that are native by construction (a range's index, a constant, len())."""
         b = self.b
-        cond = ir.Constant(I1, 1)
+        cond: ir.Value = TRUE
         for v in vs:
-            cond = b.and_(cond, b.icmp_unsigned("==", v.big, NULL))
+            if v.big is not NULL:
+                test = b.icmp_unsigned("==", v.big, NULL)
+                cond = test if cond is TRUE else b.and_(cond, test)
         return cond
 
     # ----------------------------------------------------------------- arithmetic
