@@ -572,7 +572,7 @@ class FunctionGen:
         for name, ty in self.t.locals.items():
             slots = self.slots[name]
             if ty in (INT, MAYBE_NP_INT):
-                self.ops.xdecref(self.b.load(slots[1]))
+                self.ops.decref_big(self.b.load(slots[1]))
             elif ty not in UNBOXED:
                 self.ops.xdecref(self.b.load(slots[0]))
 
@@ -766,7 +766,7 @@ class FunctionGen:
         """A new reference for an owned value, NULL (with the error set) if boxing fails."""
         if v.ty == INT:
             r = self.b.call(self.helper("box_int"), [v.a, v.big])
-            self.ops.xdecref(v.big)
+            self.ops.decref_big(v.big)
             return r
         if v.ty == FLOAT:
             return self.ops.call("PyFloat_FromDouble", v.a)

@@ -91,18 +91,26 @@ class Ops:
         return self.b.call(self.gen.capi(name), list(args))
 
     # ----------------------------------------------------------------- refcounts
+    # The helpers are null-safe (Py_XINCREF/Py_XDECREF). An int's `big` part is null on every hot
+    # path, so tier 1, which calls the shared helper rather than inlining it, tests it inline first:
+    # a call per operand made tier-1 int loops up to 3x slower. An object is rarely null, and its
+    # refcount is a call either way.
     def xincref(self, p: ir.Value) -> None:
         self._refcount("xincref", p)
 
     def xdecref(self, p: ir.Value) -> None:
         self._refcount("xdecref", p)
 
-    def _refcount(self, helper: str, p: ir.Value) -> None:
+    def incref_big(self, big: ir.Value) -> None:
+        self._refcount("xincref", big, mostly_null=True)
+
+    def decref_big(self, big: ir.Value) -> None:
+        self._refcount("xdecref", big, mostly_null=True)
+
+    def _refcount(self, helper: str, p: ir.Value, mostly_null: bool = False) -> None:
         if p is NULL:             # an int's `big` is most often this very constant: nothing to do
             return
-        if self.gen.mod.tier == 1:
-            # tier 1 calls the shared helper, and only for an object: an int's `big` is null on
-            # every hot path, and a call per operand made tier-1 loops up to 3x slower
+        if mostly_null and self.gen.mod.tier == 1:
             with self.b.if_then(self.b.icmp_unsigned("!=", p, NULL), likely=False):
                 self.b.call(self.gen.helper(helper), [p])
         else:
@@ -112,7 +120,7 @@ class Ops:
         if v.borrowed:
             return
         if v.ty in (INT, MAYBE_NP_INT):
-            self.xdecref(v.big)
+            self.decref_big(v.big)
         elif v.ty not in UNBOXED:
             self.xdecref(v.a)
 
@@ -120,7 +128,7 @@ class Ops:
         if v.borrowed:
             return v
         if v.ty in (INT, MAYBE_NP_INT):
-            self.xincref(v.big)
+            self.incref_big(v.big)
         elif v.ty not in UNBOXED:
             self.xincref(v.a)
         return v
@@ -158,7 +166,7 @@ class Ops:
             return self.new_ref(int(v.a.constant))    # CPython's cached small int: no call
         if v.ty == INT:
             r = self.check_null(b.call(self.gen.helper("box_int"), [v.a, v.big]), line)
-            self.xdecref(v.big)     # box_int took its own reference to a big value's PyLong
+            self.decref_big(v.big)     # box_int took its own reference to a big value's PyLong
             return r
         if v.ty == FLOAT:
             return self.check_null(self.call("PyFloat_FromDouble", v.a), line)
