@@ -905,7 +905,7 @@ class FunctionGen:
         line = s.lineno
         consts = [a.value for a in s.iter.args if isinstance(a, ast.Constant) and type(a.value) is int]
         if len(consts) == len(s.iter.args) and (0 in consts[2:] or len(range(*consts)) <= CHUNK):
-            if 0 not in consts[2:]:
+            if 0 not in consts[2:] and _fits_i128(range(*consts)):
                 return self.short_range_loop(s, range(*consts))
         start, stop, step = self.range_args(s.iter, line)
         index = self.entry_alloca(I128)
@@ -931,10 +931,17 @@ class FunctionGen:
         b.position_at_end(chunk)
         # Where the next run starts is fixed before this one runs, so nothing after the inner loop
         # needs its final index, and LLVM may delete an inner loop that does no work.
-        stride = (ir.Constant(I128, step.constant * CHUNK) if isinstance(step, ir.Constant)
-                  else b.mul(step, ir.Constant(I128, CHUNK)))
-        far = b.add(b.load(index), stride)
-        more = before(far, stop)
+        if isinstance(step, ir.Constant) and abs(step.constant) * CHUNK < 1 << 126:
+            stride, stride_wraps = ir.Constant(I128, step.constant * CHUNK), None
+        else:
+            pair = b.call(self.intrinsic("llvm.smul.with.overflow.i128"), [step, ir.Constant(I128, CHUNK)])
+            stride, stride_wraps = b.extract_value(pair, 0), b.extract_value(pair, 1)
+        # The counter must never wrap: bounds need only fit in 128 bits, so a range may end within
+        # a step of 2**127, and a huge step may overflow the next run's start.
+        pair = b.call(self.intrinsic("llvm.sadd.with.overflow.i128"), [b.load(index), stride])
+        far = b.extract_value(pair, 0)
+        wrapped = b.extract_value(pair, 1) if stride_wraps is None else b.or_(stride_wraps, b.extract_value(pair, 1))
+        more = b.and_(b.not_(wrapped), before(far, stop))
         b.store(b.select(more, far, stop), chunk_end)
         b.store(far, next_start)
         b.store(b.not_(more), last_chunk)
@@ -945,9 +952,16 @@ class FunctionGen:
             b.branch(body)
         self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
         b.position_at_end(step_block)
-        nxt = b.add(b.load(index), step)
+        if isinstance(step, ir.Constant) and abs(step.constant) == 1:
+            # index < chunk_end <= stop < 2**127 (or > for -1): one more step cannot wrap
+            nxt = b.add(b.load(index), step)
+            go_on = before(nxt, b.load(chunk_end))
+        else:   # only the last run can step past the end, and past 2**127 (chunk_end is stop)
+            pair = b.call(self.intrinsic("llvm.sadd.with.overflow.i128"), [b.load(index), step])
+            nxt = b.extract_value(pair, 0)
+            go_on = b.and_(b.not_(b.extract_value(pair, 1)), before(nxt, b.load(chunk_end)))
         b.store(nxt, index)
-        b.cbranch(before(nxt, b.load(chunk_end)), body, safepoint)
+        b.cbranch(go_on, body, safepoint)
         b.position_at_end(safepoint)
         tier_up = None
         if id(s) in self.tier_up_loops:
@@ -1371,6 +1385,13 @@ def _parallel(target: ast.expr, value: ast.expr) -> bool:
 
 def _raise_recursion(*args: Any) -> None:
     raise RecursionError("maximum recursion depth exceeded")
+
+
+def _fits_i128(r: range) -> bool:
+    """A constant range whose every index, and the one past its end, fits the 128-bit counter."""
+    limit = 1 << 127
+    ends = (r.start, r.stop, r.start + len(r) * r.step)
+    return all(-limit <= x < limit for x in ends)
 
 
 def _huge_range() -> None:

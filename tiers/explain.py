@@ -11,6 +11,7 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
+from . import runtime
 from .records import FunctionRecord
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ def summary(units: dict[int, Any]) -> str:
         before, after = count_instructions(unit.ir_before), count_instructions(unit.ir_after)
         out.append(f"tier {tier}: {unit.signature}; {before} IR instructions"
                    + (f" -> {after} after optimisation" if tier >= 2 else " (not optimised)")
-                   + f"; {unit.code_bytes} bytes of machine code; stages "
+                   + f"; {unit.code_bytes} bytes of machine code"
+                   + (f" (and calls the shared runtime: {runtime.code_bytes()} bytes, once per process)"
+                      if tier == 1 else "")
+                   + "; stages "
                    + ", ".join(f"{k} {v:.2f} ms" for k, v in unit.stages_ms.items()))
         if tier >= 2:
             callees = [c.symbol for c in unit.program.typings.values() if c is not unit.typing]

@@ -26,6 +26,7 @@ _lock = threading.Lock()
 _types: dict[str, ir.FunctionType] = {}
 _addresses: dict[str, int] = {}
 _keep: list[Any] = []       # the engine, its module's object constants
+_code_bytes: list[int] = []
 
 
 def symbol(name: str) -> str:
@@ -37,6 +38,11 @@ def function_type(name: str) -> ir.FunctionType:
     if not _types:
         _build()
     return _types[name]
+
+
+def code_bytes() -> int:
+    """The runtime's machine code, in bytes (0 until a tier-1 compile has built it)."""
+    return sum(_code_bytes)
 
 
 def address(name: str) -> int:
@@ -66,6 +72,7 @@ def _build() -> None:
         module.verify()
         run_passes(module, 2)      # the IR optimised once; machine code plain (quick to make)
         engine = llvm.create_mcjit_compiler(module, target_machine(1))
+        engine.set_object_cache(notify_func=lambda _module, buf: _code_bytes.append(len(buf)))
         engine.finalize_object()
         for name, fn in fns.items():
             _addresses[name] = engine.get_function_address(symbol(name))

@@ -14,7 +14,7 @@ import pytest
 
 from tierharness import (
     assert_reached, assert_unsupported, calls_on, define, differential, load, record_for,
-    use_tier,
+    time_limit, use_tier,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -713,6 +713,44 @@ def test_compute_called_a_thousand_times_reaches_tier2(jit_engine):
     assert_reached(record, 2)
     assert calls_on(record, 2) >= 990
     assert sum(calls_on(record, t) for t in (0, 1, 2)) == 1000
+
+
+
+# --- range loops at the edge of the 128-bit counter ----------------------------------
+
+RANGE_WALK = textwrap.dedent("""
+    def walk(a, b, c):
+        n = 0
+        last = None
+        for i in range(a, b, c):
+            n += 1
+            last = i
+        return n, last
+
+    def walk_near_top():
+        n = 0
+        for i in range(2**127 - 10, 2**127 - 1, 5):
+            n += i - 2**127
+        return n
+    """)
+
+EDGE = 2**127
+RANGE_EDGES = [(EDGE - 10, EDGE - 1, 5), (EDGE - 3, EDGE - 1, 1), (EDGE - 5000, EDGE - 1, 3),
+               (0, 2**126, 2**120), (0, EDGE - 1, 2**126), (-EDGE + 10, -EDGE, -3),
+               (-EDGE + 5000, -EDGE, -7), (EDGE - 1, -EDGE, -(2**125)), (0, 10, 3)]
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_range_near_the_counters_limit_never_wraps(jit_engine, tier):
+    """Range bounds run natively up to 2**127, so the counter's next step may pass it: that
+    must end the loop, not wrap around and go on (which it did, endlessly, before)."""
+    with time_limit(60):
+        run = differential(RANGE_WALK, "walk", RANGE_EDGES, tier=tier)
+    assert run.got[0].value == (2, EDGE - 5)
+    assert_reached(record_for("walk"), tier)
+    with time_limit(60):      # constant bounds take the short-loop path when they can
+        differential(RANGE_WALK, "walk_near_top", [()], tier=tier)
+    assert_reached(record_for("walk_near_top"), tier)
 
 
 # --- rebinding between calls (a later cell changes what the function reads) ----------
