@@ -1,11 +1,12 @@
-"""The shared runtime: one copy of the value helpers, compiled once, that tier-1 code calls.
+"""The shared runtime: one copy of the helpers and cold paths, compiled once, that tier-1 code calls.
 
-Tier 2 defines its helpers (refcounts, int boxing, the int slow paths) inside each module so the
-optimiser can inline and fold them. Tier 1 wants the opposite: its compile time grows with every
-instruction LLVM has to select and emit, and the helpers plus their inlined copies were about
-half of a small function's module. So tier-1 modules call `tj_rt_<name>` here instead;
-the bodies come from `ModuleGen`'s own builders, compiled here once per process at tier 2 and
-called by address. This module's engine is never freed.
+Tier 2 defines its helpers (refcounts, int boxing, the int slow paths, a safepoint's rare work,
+the error exit, the deopt) inside each module so the optimiser can inline and fold them. Tier 1
+wants the opposite: its compile time grows with every instruction LLVM has to select and emit,
+and the helpers plus their inlined copies were about half of a small function's module. So
+tier-1 modules call `tj_rt_<name>` here instead. The bodies come from `ModuleGen`'s own builders
+(one source for both tiers), optimised once with tier 2's passes, and are called by address.
+This module's engine is never freed.
 """
 from __future__ import annotations
 
