@@ -24,15 +24,11 @@ import sys
 import time
 
 from bench.kernels import KERNELS
-from bench.timing import load_kernel, top_level_functions
+from bench.timing import load_kernel, run_once, top_level_functions
 
 # small arguments: enough to reach every function with its usual types, short to run
 SMALL_ARGS = {"sum_of_squares": 10, "compute": None, "fib": 5, "mandelbrot": 4, "nbody": 2,
               "spectral_norm": 3, "sieve": 100, "matmul": 3, "collatz": 10, "dot": 10}
-
-
-def _call(fn, arg):
-    return fn() if arg is None else fn(arg)
 
 
 def tierjit_times(module_name: str, repeat: int) -> list[dict]:
@@ -47,8 +43,7 @@ def tierjit_times(module_name: str, repeat: int) -> list[dict]:
     engine.configure(tier1_calls=1, tier2_calls=never, tier1_loops=never, tier2_loops=never, background=False)
     for fn in top_level_functions(module):
         setattr(module, fn.__name__, engine.register(fn, defined_in=kernel.path))
-    for _ in range(2):
-        _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
+    run_once(getattr(module, kernel.entry), SMALL_ARGS[module_name], 2)
     rows = []
     for rec in list(engine._live.values()):
         if not rec.units:
@@ -82,9 +77,8 @@ def numba_worker(module_name: str) -> None:
         module = load_kernel(kernel.path, f"bench_compile_numba_{module_name}_{i}")
         for fn in top_level_functions(module):
             setattr(module, fn.__name__, numba.njit(fn))
-        start = time.perf_counter()
-        _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
-        times.append((time.perf_counter() - start) * 1e3)
+        seconds = run_once(getattr(module, kernel.entry), SMALL_ARGS[module_name], 1)[1]
+        times.append(seconds * 1e3)
     print(json.dumps({"cold": times[0], "warm": times[1]}))
 
 
@@ -99,7 +93,7 @@ def tierjit_cold_worker(module_name: str) -> None:
     engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10**9, background=False)
     for fn in top_level_functions(module):
         setattr(module, fn.__name__, engine.register(fn, defined_in=kernel.path))
-    _call(getattr(module, kernel.entry), SMALL_ARGS[module_name])
+    run_once(getattr(module, kernel.entry), SMALL_ARGS[module_name], 1)
     rec = next(f for f in engine.stats()["functions"] if f["name"] == kernel.entry)
     print(json.dumps({"cold": rec["compiles"][0]["ms"]}))
 

@@ -105,9 +105,8 @@ def register_symbols() -> None:
     global _registered
     if _registered:
         return
-    api = ctypes.pythonapi
     for name in SIGNATURES:
-        llvm.add_symbol(name, ctypes.cast(getattr(api, name), ctypes.c_void_p).value)
+        llvm.add_symbol(name, address(name))
     # LLVM may lower 128-bit arithmetic to runtime-library calls; resolve them from libgcc so
     # such a call can never jump to an unresolved (null) address.
     try:

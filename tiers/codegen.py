@@ -81,14 +81,17 @@ class _Module(ir.Module):
     `!{"branch_weights", i32 a, i32 b}` node for every likely/unlikely branch, hashing its
     constants through their printed text (about 8 µs a branch; a tier-1 function has dozens)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._branch_weights: dict[tuple[int, int], Any] = {}
+
     def add_metadata(self, operands):
         if len(operands) == 3 and isinstance(operands[0], ir.MetaDataString) \
                 and operands[0].string == "branch_weights":
             key = (operands[1].constant, operands[2].constant)
-            weights = self.__dict__.setdefault("_branch_weights", {})
-            node = weights.get(key)
+            node = self._branch_weights.get(key)
             if node is None:
-                node = weights[key] = super().add_metadata(operands)
+                node = self._branch_weights[key] = super().add_metadata(operands)
             return node
         return super().add_metadata(operands)
 
@@ -170,16 +173,24 @@ class ModuleGen:
         return ir.Constant(I64, id(obj)).inttoptr(PTR)
 
     def helper(self, name: str) -> ir.Function:
+        """Helper `name` (`_helper_<name>`, or `int_<Op>` for an int slow path): tier 2 builds it
+        into the module, tier 1 calls the shared runtime's copy."""
         fn = self._helpers.get(name)
-        if fn is None and self.tier == 1:
-            fn = self._helpers[name] = self._runtime(name)
         if fn is None:
-            fn = getattr(self, f"_helper_{name}")()
-            fn.linkage = "internal"
-            if name in ("xincref", "xdecref"):
-                fn.attributes.add("alwaysinline")
+            if self.tier == 1:
+                fn = self._runtime(name)
+            else:
+                fn = (self._int_op(getattr(ast, name[4:])) if name.startswith("int_")
+                      else getattr(self, f"_helper_{name}")())
+                fn.linkage = "internal"
+                if name in ("xincref", "xdecref"):
+                    fn.attributes.add("alwaysinline")
             self._helpers[name] = fn
         return fn
+
+    def int_op_helper(self, op: type) -> ir.Function:
+        """`{i128, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
+        return self.helper(f"int_{op.__name__}")
 
     def _runtime(self, name: str) -> ir.Function:
         """Tier 1 calls the shared runtime's copy of a helper instead of carrying its own."""
@@ -357,20 +368,11 @@ class ModuleGen:
         b.ret(r)
         return fn
 
-    def int_op_helper(self, op: type) -> ir.Function:
-        """`{i128, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
+    def _int_op(self, op: type) -> ir.Function:
+        """The body of int_op_helper(op)."""
         from .values import _PY_NUMBER
-        name = f"tj_int_{op.__name__}"
-        fn = self._helpers.get(name)
-        if fn is not None:
-            return fn
-        if self.tier == 1:
-            fn = self._helpers[name] = self._runtime(f"int_{op.__name__}")
-            return fn
         ret = ir.LiteralStructType([I128, PTR, I1])
-        fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), name)
-        fn.linkage = "internal"
-        self._helpers[name] = fn
+        fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), f"tj_int_{op.__name__}")
         alo, abig, blo, bbig = fn.args
         b = ir.IRBuilder(fn.append_basic_block())
         box = self.helper("box_int")

@@ -17,7 +17,7 @@ from typing import Any
 from llvmlite import binding as llvm
 from llvmlite import ir
 
-# every int slow path a module may ask for (codegen.ModuleGen.int_op_helper)
+# every int slow path a module may ask for (codegen.ModuleGen.int_op_helper, helper `int_<Op>`)
 INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
            ast.BitAnd, ast.BitOr, ast.BitXor)
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "poll_due", "call_hook", "reraise", "deopt")
@@ -60,8 +60,7 @@ def _build() -> None:
         if _types:
             return
         mod = ModuleGen("tj_runtime", tier=2)      # full bodies, optimised
-        fns = {name: mod.helper(name) for name in PLAIN}
-        fns.update({f"int_{op.__name__}": mod.int_op_helper(op) for op in INT_OPS})
+        fns = {name: mod.helper(name) for name in HELPERS}
         # an external wrapper per helper: the bodies stay internal (and inlinable into each other)
         for name, fn in fns.items():
             ftype = fn.function_type
