@@ -12,6 +12,7 @@ from typing import Iterator
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))   # jit_stats, for the kernel and gateway clients
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jit_stats import JitStatsQueries
+
 # Containers often run tests as root; JupyterLab refuses that unless told it is deliberate
 # (the gateway has no such check and no such option).
 ROOT_ARGS = ["--allow-root"] if os.geteuid() == 0 else []
@@ -168,7 +170,7 @@ class Reply:
         return self.error["ename"] if self.error else None
 
 
-class RemoteKernel:
+class RemoteKernel(JitStatsQueries):
     """One kernel on the gateway, spoken to over `/api/kernels/<id>/channels` (JSON messages)."""
 
     def __init__(self, gateway: Gateway, kernel_id: str) -> None:
@@ -244,14 +246,6 @@ class RemoteKernel:
         reply = self.execute(code, timeout)
         assert reply.status == "ok", reply.error or reply
         return reply
-
-    def stats(self) -> dict[str, Any]:
-        return json.loads(self.ok("%jit_stats --json").stdout)
-
-    def function(self, name: str) -> dict[str, Any]:
-        records = [f for f in self.stats()["functions"] if f["name"] == name]
-        assert records, f"{name} is not in the stats"
-        return records[-1]
 
     def interrupt(self) -> None:
         request(f"{self.gateway.url}/api/kernels/{self.id}/interrupt", "POST", {})

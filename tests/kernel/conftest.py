@@ -5,7 +5,6 @@ record; one kernel is shared per test module (tests use distinct names or %jit_r
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -13,6 +12,8 @@ from typing import Any, Iterator
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager, start_new_kernel
+
+from jit_stats import JitStatsQueries
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -42,7 +43,7 @@ class CellResult:
         return ""
 
 
-class Kernel:
+class Kernel(JitStatsQueries):
     def __init__(self, km: KernelManager, kc: BlockingKernelClient) -> None:
         self.km = km
         self.kc = kc
@@ -71,15 +72,6 @@ class Kernel:
         result = self.run(code, timeout)
         assert result.status == "ok", result.traceback or result
         return result
-
-    def stats(self) -> dict[str, Any]:
-        return json.loads(self.ok("%jit_stats --json").stdout)
-
-    def function(self, name: str) -> dict[str, Any]:
-        """The newest stats record of the function called `name`."""
-        records = [f for f in self.stats()["functions"] if f["name"] == name]
-        assert records, f"{name} is not in the stats"
-        return records[-1]
 
 
 def start_kernel() -> Kernel:
