@@ -25,11 +25,12 @@ def call(gen, node: ast.Call, ty: str) -> V:
     line = node.lineno
     if isinstance(f, ast.Attribute):
         if isinstance(f.value, ast.Name) and f.value.id in t.locals:      # xs.append(v)
-            lst = gen.expr(f.value)
-            v = gen.expr(node.args[0])
+            lst, v = gen.evaluate([f.value, node.args[0]])
             if not is_list(lst.ty):       # an object: look the method up, as CPython would
-                meth = gen.ops.check_null(gen.ops.call("PyObject_GetAttr", lst.a, gen.const_obj(f.attr)), line)
+                meth = gen.ops.call("PyObject_GetAttr", lst.a, gen.const_obj(f.attr))
                 gen.ops.release(lst)
+                with gen.holding(v):
+                    gen.ops.check_null(meth, line)
                 r = gen.ops.call_object(meth, [v], NONE, line)
                 gen.ops.xdecref(meth)
                 return r
@@ -44,15 +45,17 @@ def call(gen, node: ast.Call, ty: str) -> V:
             return V(NONE)
         return math_call(gen, node, f.attr, ty)
     g = t.globals[f.id]
-    args = [gen.expr(a) for a in node.args]
+    values = gen.evaluate(node.args + [k.value for k in node.keywords])
+    args = values[:len(node.args)]
     if node.keywords:
-        kwargs = [(k.arg, gen.expr(k.value)) for k in node.keywords]
+        kwargs = [(k.arg, v) for k, v in zip(node.keywords, values[len(node.args):])]
         return gen.ops.call_object(gen.const_obj(g.value), args, ty, line, kwargs)
     if g.kind == "jit":
         return native_call(gen, node, args)
     if g.kind == "builtin":
         return builtin_call(gen, f.id, args, ty, line)
-    return gen.ops.call_object(gen.ops.new_ref(g.value), args, ty, line)
+    # the unit keeps the callable alive (const_obj): the call borrows it, as for the others
+    return gen.ops.call_object(gen.const_obj(g.value), args, ty, line)
 
 
 def native_call(gen, node: ast.Call, args: list[V]) -> V:
@@ -205,7 +208,7 @@ def math_call(gen, node: ast.Call, attr: str, ty: str) -> V:
     line = node.lineno
     # math reads a numpy float64 as the float it is; a numpy int64 goes to math as itself
     # (math.floor(np.int64(2**63 - 1)) passes through a float, math.trunc of one raises)
-    args = [gen.expr(a) for a in node.args]
+    args = gen.evaluate(node.args)
     args = [gen.ops.as_python(a) if a.ty in (NP_FLOAT, MAYBE_NP_FLOAT) else a for a in args]
     pyfn = getattr(math, attr, None)
     if pyfn is None:

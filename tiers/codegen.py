@@ -7,10 +7,11 @@ line so the entry can raise from it (see entry.py). Values and their operations 
 from __future__ import annotations
 
 import ast
+import contextlib
 import ctypes
 import math
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 from llvmlite import ir
 
@@ -18,7 +19,7 @@ from . import arrays, capi, runtime, vectorise
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
-from .osr import NOT_NOW, UNBOUND
+from .osr import NOT_NOW, UNBOUND, RangeFallback
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
                     always_returns, array_item, assigned_at, elem, is_array, is_list)
 from .values import NULL, Ops, V, pack, parts, unpack
@@ -267,6 +268,23 @@ class ModuleGen:
                      [b.bitcast(buf, PTR), ir.Constant(I64, 16), ir.Constant(I32, 1), ir.Constant(I32, 1)]))
         return fn
 
+    def _helper_compare_ints(self) -> ir.Function:
+        """`i32 tj_compare_ints(alo, abig, blo, bbig, op)`: CPython's comparison of two ints of
+        which one is held as a PyLong: 1 true, 0 false, -1 an exception is set."""
+        fn = ir.Function(self.module, ir.FunctionType(I32, [I128, PTR, I128, PTR, I32]), "tj_compare_ints")
+        alo, abig, blo, bbig, op = fn.args
+        b = ir.IRBuilder(fn.append_basic_block())
+        xo = b.call(self.helper("box_int"), [alo, abig])
+        yo = b.call(self.helper("box_int"), [blo, bbig])
+        result = b.alloca(I32)
+        b.store(ir.Constant(I32, -1), result)
+        with b.if_then(b.and_(b.icmp_unsigned("!=", xo, NULL), b.icmp_unsigned("!=", yo, NULL)), likely=True):
+            b.store(b.call(self.capi("PyObject_RichCompareBool"), [xo, yo, op]), result)
+        b.call(self.helper("xdecref"), [xo])
+        b.call(self.helper("xdecref"), [yo])
+        b.ret(b.load(result))
+        return fn
+
     def _helper_unbox_int(self) -> ir.Function:
         """PyLong (borrowed) -> (i128, big): big is NULL unless the value needs more than 128 bits."""
         ret = ir.LiteralStructType([I128, PTR])
@@ -432,6 +450,7 @@ class FunctionGen:
         self.current: ast.AST | None = None
         self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
         self.lines: set[int] = set()
+        self.held: list[V] = []     # values an expression holds while it evaluates more (see fail)
 
     # -- services used by Ops
     @property
@@ -450,13 +469,35 @@ class FunctionGen:
     def const_obj(self, obj: object) -> ir.Value:
         return self.mod.const_obj(self.b, obj)
 
+    @contextlib.contextmanager
+    def holding(self, *values: V) -> Iterator[None]:
+        """Code emitted inside holds `values` (each an owned or borrowed V it will consume later):
+        if it fails, the error exit releases them, so an exception leaks nothing."""
+        n = len(self.held)
+        self.held.extend(values)
+        try:
+            yield
+        finally:
+            del self.held[n:]
+
+    def evaluate(self, nodes: Sequence[ast.expr], read: Callable[[ast.expr], V] | None = None) -> list[V]:
+        """Operands left to right, as CPython evaluates them, each held while the next is."""
+        values: list[V] = []
+        for node in nodes:
+            with self.holding(*values):
+                values.append((read or self.expr)(node))
+        return values
+
     def entry_alloca(self, ty: ir.Type) -> ir.Value:
         with self.b.goto_block(self.alloca_block):
             return self.b.alloca(ty)
 
     def fail(self, line: int) -> None:
-        """Jump to the error exit, remembering the user's line for the traceback."""
+        """Jump to the error exit, remembering the user's line for the traceback; the values held
+        while this code runs (an operand already evaluated, say) are released on the way."""
         self.lines.add(line)
+        for v in reversed(self.held):
+            self.ops.release(v)
         self.b.store(ir.Constant(I32, line), self.mod.err_line)
         self.b.branch(self.err_block)
         # anything emitted after this in the same place is unreachable; give it a block
@@ -490,15 +531,24 @@ class FunctionGen:
         self.tier_up_loops: set[int] = set()
         if self.mod.tier_up is not None and t is self.mod.tier_up_typing:
             self.tier_up_loops = {id(site.node) for site in find_loops(t.tree) if site.osr}
+        self.first_stores = _first_stores(t.tree.body, t.params)
+        self.counters = _range_counters(t)
+        # A parameter the body never rebinds keeps the caller's reference for the whole call (a
+        # caller holds its arguments until we return): no count to take on entry or drop at exit.
+        stored = _stored_names(t.tree.body)
+        self.borrowed_params = {name for name, ty in zip(t.params, t.param_types)
+                                if name not in stored and t.locals[name] == ty}
         self.b = ir.IRBuilder(body)
         if t.recursive:
             self._enter_recursion()
         args = list(fn.args[1:-1])
         for name, ty in zip(t.params, t.param_types):
             n = len(parts(ty))
-            v = self.ops.dup(pack(ty, args[:n]))
+            v = pack(ty, args[:n])
             args = args[n:]
-            self.store_local(name, self.ops.coerce(v, t.locals[name], t.tree.lineno))
+            if name not in self.borrowed_params:
+                v = self.ops.coerce(self.ops.dup(v), t.locals[name], t.tree.lineno)
+            self.store_local(name, v, first=True)
         self.block(t.tree.body)
         if not self.b.block.is_terminated:
             if always_returns(t.tree.body):
@@ -506,15 +556,20 @@ class FunctionGen:
             else:
                 self.do_return(V(NONE))
                 self.b.unreachable()
-        # exits
+        # exits: both go through one cleanup, returning 1 (an exception is set) or 0
         self.b.position_at_end(self.alloca_block)
+        status = self.b.alloca(I32, name="status")
         self.b.branch(body)
-        for block, status in ((self.err_block, 1), (self.ret_block, 0)):
+        leave = fn.append_basic_block("exit")
+        for block, code in ((self.err_block, 1), (self.ret_block, 0)):
             self.b.position_at_end(block)
-            self.cleanup()
-            if t.recursive:
-                self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
-            self.b.ret(ir.Constant(I32, status))
+            self.b.store(ir.Constant(I32, code), status)
+            self.b.branch(leave)
+        self.b.position_at_end(leave)
+        self.cleanup()
+        if t.recursive:
+            self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
+        self.b.ret(self.b.load(status))
 
     def _enter_recursion(self) -> None:
         """Recursive code: CPython's recursion limit, a C-stack budget, and a safepoint per call."""
@@ -573,29 +628,60 @@ class FunctionGen:
     def cleanup(self) -> None:
         for name, ty in self.t.locals.items():
             slots = self.slots[name]
+            if name in self.counters or name in self.borrowed_params:
+                continue          # never holds a PyLong, or holds the caller's reference
             if ty in (INT, MAYBE_NP_INT):
                 self.ops.decref_big(self.b.load(slots[1]))
             elif ty not in UNBOXED:
                 self.ops.xdecref(self.b.load(slots[0]))
 
     def load_local(self, name: str) -> V:
-        ty = self.t.locals[name]
+        return self.ops.dup(self._read_local(name))
+
+    def _read_local(self, name: str) -> V:
+        """The local's value as its slots hold it (no reference of our own)."""
         flag = self.bound.get(name)
         if flag is not None:
             with self.b.if_then(self.b.not_(self.b.load(flag)), likely=False):
                 # CPython raises it, with its own message, from a function that reads `name` too early.
                 self.ops.call_python(_unbound_reader(name), [], NONE, getattr(self.current, "lineno", 0))
-        return self.ops.dup(pack(ty, [self.b.load(s) for s in self.slots[name]]))
+        if name in self.counters:       # native by construction: no `big` to test
+            return V(INT, self.b.load(self.slots[name][0]), NULL)
+        return pack(self.t.locals[name], [self.b.load(s) for s in self.slots[name]])
 
-    def store_local(self, name: str, v: V) -> None:
+    def _int_arith(self, left: ast.expr, op: ast.operator, right: ast.expr, ty: str) -> bool:
+        """Int arithmetic only reads its operands (int / int included); float or object arithmetic
+        on an int converts it through paths that take it over."""
+        def int_typed(node: ast.expr) -> bool:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):   # `x += ...`
+                return self.t.locals.get(node.id) == INT
+            return self.t.type(node) == INT
+        return int_typed(left) and int_typed(right) and (ty == INT or (ty == FLOAT and isinstance(op, ast.Div)))
+
+    def operand(self, node: ast.expr) -> V:
+        """An int operand an operation only reads: a local is borrowed from its slot, with no
+        reference counting. Safe because nothing while an expression is evaluated can rebind a
+        local (only a statement's store does) and the callers below never keep the value: int
+        arithmetic and comparison, indices, range() bounds. Ops.dup makes an owned copy for
+        whatever would keep it, Ops.release and Ops.box leave it alone. The reads and releases
+        it saves were a fifth of a tier-1 loop's instructions."""
+        if isinstance(node, ast.Name) and self.t.locals.get(node.id) == INT:
+            v = self._read_local(node.id)
+            v.borrowed = True
+            return v
+        return self.expr(node)
+
+    def store_local(self, name: str, v: V, first: bool = False) -> None:
+        """`name = v` (takes v); `first`: the slot still holds its zero value, nothing to drop."""
         ty = self.t.locals[name]
         v = self.ops.coerce(v, ty, getattr(self.current, "lineno", 0))
-        old = pack(ty, [self.b.load(s) for s in self.slots[name]])
+        old = None if first or name in self.counters else pack(ty, [self.b.load(s) for s in self.slots[name]])
         for s, val in zip(self.slots[name], unpack(v)):
             self.b.store(val, s)
         if name in self.bound:
             self.b.store(ir.Constant(I1, 1), self.bound[name])
-        self.ops.release(old)
+        if old is not None:
+            self.ops.release(old)
 
     def do_return(self, v: V) -> None:
         v = self.ops.coerce(v, self.t.returns, getattr(self.current, "lineno", 0))
@@ -622,6 +708,9 @@ class FunctionGen:
                     self.assign(target, v, line)
                 return
             v = self.expr(s.value)
+            if id(s) in self.first_stores:
+                self.store_local(s.targets[0].id, v, first=True)
+                return
             for i, target in enumerate(s.targets):
                 self.assign(target, self.ops.dup(v) if i < len(s.targets) - 1 else v, line)
         elif isinstance(s, ast.AnnAssign):
@@ -660,8 +749,10 @@ class FunctionGen:
         if isinstance(target, ast.Name):
             self.store_local(target.id, v)
         elif isinstance(target, ast.Subscript):
-            cont = self.container(target.value)
-            idx = self.expr(target.slice)
+            with self.holding(v):
+                cont = self.container(target.value)
+                with self.holding(cont):
+                    idx = self.operand(target.slice)
             self.store_item(cont, idx, v, line)
         elif isinstance(target, ast.Tuple):
             obj = self.ops.box(v, line)
@@ -681,15 +772,25 @@ class FunctionGen:
         line = s.lineno
         t = self.t
         if isinstance(s.target, ast.Name):
-            cur = self.load_local(s.target.id)
-            rhs = self.expr(s.value)
+            if self._int_arith(s.target, s.op, s.value, t.type(s)):     # read in place: see operand
+                cur = self.operand(s.target)
+                with self.holding(cur):
+                    rhs = self.operand(s.value)
+            else:
+                cur = self.load_local(s.target.id)
+                with self.holding(cur):
+                    rhs = self.expr(s.value)
             self.store_local(s.target.id, self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True))
             return
         cont = self.container(s.target.value)
-        idx = self.expr(s.target.slice)
-        cur = self.load_item(self.ops.dup(cont), self.ops.dup(idx), t.type(s.target), line)
-        rhs = self.expr(s.value)
-        self.store_item(cont, idx, self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True), line)
+        with self.holding(cont):
+            idx = self.operand(s.target.slice)
+        with self.holding(cont, idx):
+            cur = self.load_item(self.ops.dup(cont), self.ops.share(idx), t.type(s.target), line)
+            with self.holding(cur):
+                rhs = self.expr(s.value)
+            new = self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True)
+        self.store_item(cont, idx, new, line)
 
     def if_stmt(self, s: ast.If) -> None:
         cond = self.ops.truth(self.expr(s.test), s.lineno)
@@ -737,32 +838,43 @@ class FunctionGen:
         due = ir.Constant(I64, max(1, self.mod.tier_up_after // every))
         with b.if_then(b.icmp_unsigned("==", n, due), likely=False):
             params = set(self.t.params)
-            bound = assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params
-            names = [name for name in self.t.locals
-                     if not name.startswith("__tj_") and (name in bound or name in self.bound)]
-            tup = self.ops.check_null(self.ops.call("PyTuple_New", ir.Constant(I64, len(names) + len(rng or ()))), line)
-            failed: ir.Value = ir.Constant(I1, 0)
-            items = [self._boxed_or_unbound(name) for name in names]
-            items += [self._boxed_raw(V(INT, x, NULL)) for x in rng or ()]
-            for i, item in enumerate(items):
-                failed = b.or_(failed, b.icmp_unsigned("==", item, NULL))
-                self.ops.call("PyTuple_SetItem", tup, ir.Constant(I64, i), item)   # steals item
-            with b.if_then(failed, likely=False):
-                self.ops.xdecref(tup)
-                self.fail(line)
-            hook = self.mod.tier_up(self.t.tree, s, names, self.t.returns)
-            r = self.ops.call("PyObject_CallOneArg", self.const_obj(hook), tup)
+            names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
+            extra = [self._boxed_raw(V(INT, x, NULL)) for x in rng or ()]
+            self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, line)
+
+    def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
+        """The locals to hand over at `s`: those bound there, and those that may be (flagged)."""
+        return [name for name in self.t.locals
+                if not name.startswith("__tj_") and (name in bound or name in self.bound)]
+
+    def _hand_over(self, s: ast.For | ast.While, hook: Any, names: list[str], extra: list[ir.Value],
+                   line: int, may_decline: bool = True) -> None:
+        """Offer the rest of the call to `hook` with the locals `names` boxed in a tuple (UNBOUND
+        for one not bound now), then `extra` (new references, NULL if boxing failed). If it
+        takes it, its result is this call's result; if it declines (NOT_NOW), go on here."""
+        b = self.b
+        tup = self.ops.check_null(self.ops.call("PyTuple_New", ir.Constant(I64, len(names) + len(extra))), line)
+        failed: ir.Value = ir.Constant(I1, 0)
+        items = [self._boxed_or_unbound(name) for name in names] + extra
+        for i, item in enumerate(items):
+            failed = b.or_(failed, b.icmp_unsigned("==", item, NULL))
+            self.ops.call("PyTuple_SetItem", tup, ir.Constant(I64, i), item)   # steals item
+        with b.if_then(failed, likely=False):
             self.ops.xdecref(tup)
-            self.ops.check_null(r, line)
-            taken = self.fn.append_basic_block("tierup.taken")
-            declined = self.fn.append_basic_block("tierup.declined")
-            b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
-            b.position_at_end(taken)
-            self.current = s
-            self.do_return(self.ops.from_object(r, self.t.returns, line))
-            b.unreachable()
-            b.position_at_end(declined)
-            self.ops.xdecref(r)
+            self.fail(line)
+        r = self.ops.call("PyObject_CallOneArg", self.const_obj(hook), tup)
+        self.ops.xdecref(tup)
+        self.ops.check_null(r, line)
+        taken = self.fn.append_basic_block("handover.taken")
+        declined = self.fn.append_basic_block("handover.declined")
+        b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)) if may_decline else ir.Constant(I1, 0),
+                  declined, taken)
+        b.position_at_end(taken)
+        self.current = s
+        self.do_return(self.ops.from_object(r, self.t.returns, line))
+        b.unreachable()
+        b.position_at_end(declined)
+        self.ops.xdecref(r)
 
     def _boxed_raw(self, v: V) -> ir.Value:
         """A new reference for an owned value, NULL (with the error set) if boxing fails."""
@@ -776,7 +888,11 @@ class FunctionGen:
 
     def _boxed_or_unbound(self, name: str) -> ir.Value:
         b = self.b
-        value = lambda: self._boxed_raw(self.ops.dup(pack(self.t.locals[name], [b.load(x) for x in self.slots[name]])))  # noqa: E731
+        def value() -> ir.Value:
+            v = pack(self.t.locals[name], [b.load(x) for x in self.slots[name]])
+            if v.ty == INT:       # box_int takes its own reference: no count of ours to add and drop
+                return b.call(self.helper("box_int"), [v.a, v.big])
+            return self._boxed_raw(self.ops.dup(v))
         flag = self.bound.get(name)
         if flag is None:
             return value()
@@ -844,8 +960,9 @@ class FunctionGen:
             return
         if self.t.type(s.iter) == OBJ:
             seq = self.expr(s.iter)
-            it = self.ops.check_null(self.ops.call("PyObject_GetIter", seq.a), line)
+            it = self.ops.call("PyObject_GetIter", seq.a)
             self.ops.release(seq)
+            self.ops.check_null(it, line)
             lst = self.entry_alloca(PTR)          # holds the iterator; released after the loop
             b.store(it, lst)
             nxt = self.entry_alloca(PTR)
@@ -909,7 +1026,7 @@ class FunctionGen:
         if len(consts) == len(s.iter.args) and (0 in consts[2:] or len(range(*consts)) <= CHUNK):
             if 0 not in consts[2:] and _fits_i128(range(*consts)):
                 return self.short_range_loop(s, range(*consts))
-        start, stop, step = self.range_args(s.iter, line)
+        start, stop, step = self.range_args(s, line)
         index = self.entry_alloca(I128)
         chunk_end = self.entry_alloca(I128)
         b.store(start, index)
@@ -996,9 +1113,10 @@ class FunctionGen:
         b.branch(head)
         self._loop_else(s, orelse, end)
 
-    def range_args(self, call: ast.Call, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
+    def range_args(self, s: ast.For, line: int) -> tuple[ir.Value, ir.Value, ir.Value]:
         b = self.b
-        vals = [self.index_value(self.expr(a), line) for a in call.args]
+        call = s.iter
+        vals = self.evaluate(call.args, lambda a: self.index_value(self.operand(a), line))
         small = self.ops.is_small(*vals)
         if len(vals) == 1:
             start, stop, step = ir.Constant(I128, 0), vals[0].a, ir.Constant(I128, 1)
@@ -1011,21 +1129,36 @@ class FunctionGen:
         else:
             bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
         with b.if_then(bad, likely=False):
-            # zero step or bounds past 64 bits: let range() itself raise or (for huge bounds) refuse
-            r = self.ops.call_python(range, [self.ops.dup(v) for v in vals], OBJ, line)
-            self.ops.release(r)
-            self.ops.call_python(_huge_range, [], NONE, line)
+            self._range_fallback(s, vals, line)
         for v in vals:
             self.ops.release(v)
         return start, stop, step
+
+    def _range_fallback(self, s: ast.For, vals: list[V], line: int) -> None:
+        """A zero step (range() raises CPython's error) or bounds past the 128-bit counter: the
+        rest of the call, from this loop on, runs in the interpreter (osr.RangeFallback), so the
+        answer is CPython's. A loop inside another loop cannot be resumed alone: it refuses."""
+        params = set(self.t.params)
+        bound = assigned_at(self.t.tree.body, s, params, set(self.t.locals))
+        if bound is None:
+            self.ops.call_python(_range_refused, [self.ops.share(v) for v in vals], NONE, line)
+            return
+        one, zero = V(INT, ir.Constant(I128, 1), NULL), V(INT, ir.Constant(I128, 0), NULL)
+        bounds = [zero, vals[0], one] if len(vals) == 1 else vals + [one] * (3 - len(vals))
+        extra = [self.b.call(self.helper("box_int"), [v.a, v.big]) for v in bounds]
+        for v in vals:      # the tuple holds its own references; this path returns from the call
+            self.ops.release(v)
+        names = self._live_names(s, bound)
+        self._hand_over(s, RangeFallback(self.t.tree, s, names, self.t.func), names, extra, line,
+                        may_decline=False)
 
     def index_value(self, v: V, line: int) -> V:
         """An int from an object the way range() takes it (`__index__`, CPython's TypeError)."""
         if v.ty != OBJ:
             return self.ops.coerce(v, INT, line)
-        r = self.ops.check_null(self.ops.call("PyNumber_Index", v.a), line)
+        r = self.ops.call("PyNumber_Index", v.a)
         self.ops.release(v)
-        return self.ops.unbox_int(r)
+        return self.ops.unbox_int(self.ops.check_null(r, line))
 
     # ----------------------------------------------------------------- lists
     def list_len(self, lst: ir.Value) -> ir.Value:
@@ -1096,7 +1229,7 @@ class FunctionGen:
         (its IndexError; or the item of an array some called code reshaped)."""
         b = self.b
         ety = array_item(cont.ty)
-        keep = self.ops.dup(idx)
+        keep = self.ops.share(idx)
         ok, slot = self.array_slot(cont, idx, line)
         res = self.entry_alloca(parts(ety)[0])
         with b.if_else(ok, likely=True) as (then, other):
@@ -1130,7 +1263,7 @@ class FunctionGen:
                 value = b.sitofp(lo, F64) if to_float else lo
         else:
             native_ok, value = ir.Constant(I1, 0), None
-        keep_idx, keep_v = self.ops.dup(idx), self.ops.dup(v)
+        keep_idx, keep_v = self.ops.share(idx), self.ops.dup(v)
         ok, slot = self.array_slot(cont, idx, line, store=True)
         with b.if_else(b.and_(ok, native_ok), likely=True) as (then, other):
             with then:
@@ -1177,12 +1310,18 @@ class FunctionGen:
             return V(self.t.locals[node.id], self.b.load(self.slots[node.id][0]), borrowed=True)
         return self.expr(node)
 
+    def _index_keep(self, idx: V) -> V:
+        """The index as an int, kept for CPython's own item access on the slow path."""
+        if idx.ty == BOOL:
+            return V(INT, self.b.zext(idx.a, I128), NULL)
+        return self.ops.share(V(INT, idx.a, idx.big, borrowed=idx.borrowed))
+
     def load_item(self, cont: V, idx: V, ety: str, line: int) -> V:
         b = self.b
         if is_array(cont.ty) and idx.ty in (INT, NP_INT):
             return self.array_load(cont, idx, line)
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
-            keep = self.ops.dup(V(INT, *( (idx.a, idx.big) if idx.ty == INT else (b.zext(idx.a, I128), NULL))))
+            keep = self._index_keep(idx)
             ok, i = self.index_of(cont.a, idx, line)
             res = [self.entry_alloca(p) for p in parts(ety)]
             with b.if_else(ok, likely=True) as (then, other):
@@ -1196,10 +1335,13 @@ class FunctionGen:
             self.ops.release(keep)
             self.ops.release(cont)
             return pack(ety, [b.load(s) for s in res])
-        co, io = self.ops.box(cont, line), self.ops.box(idx, line)
-        r = self.ops.check_null(self.ops.call("PyObject_GetItem", co, io), line)
+        co = self.ops.box(cont, line)
+        with self.holding(V(OBJ, co)):
+            io = self.ops.box(idx, line)
+        r = self.ops.call("PyObject_GetItem", co, io)
         self.ops.xdecref(co)
         self.ops.xdecref(io)
+        self.ops.check_null(r, line)
         return V(OBJ, r) if ety == OBJ else self.ops.from_object(r, ety, line)
 
     def store_item(self, cont: V, idx: V, v: V, line: int) -> None:
@@ -1211,7 +1353,7 @@ class FunctionGen:
             self.array_store(cont, idx, v, line)
             return
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
-            keep = self.ops.dup(V(INT, *((idx.a, idx.big) if idx.ty == INT else (b.zext(idx.a, I128), NULL))))
+            keep = self._index_keep(idx)
             ok, i = self.index_of(cont.a, idx, line)
             vo = self.ops.box(v, line)
             with b.if_else(ok, likely=True) as (then, other):
@@ -1248,7 +1390,15 @@ class FunctionGen:
             return self.ops.const(g.value, node.lineno) if g.kind == "const" else V(OBJ, self.ops.new_ref(g.value))
         if isinstance(node, ast.BinOp):
             prev, self.current = self.current, node
-            x, y = self.expr(node.left), self.expr(node.right)
+            read = self.operand if self._int_arith(node.left, node.op, node.right, ty) else self.expr
+            x = read(node.left)
+            same = x.borrowed and isinstance(node.right, ast.Name) and node.right.id == node.left.id
+            if same:
+                y = x             # `i * i`: one read serves both
+            else:
+                with self.holding(x):
+                    y = read(node.right)
+
             self.current = node
             r = self.ops.binop(node.op, x, y, ty, node.lineno)
             self.current = prev
@@ -1267,7 +1417,10 @@ class FunctionGen:
         if isinstance(node, ast.Attribute):
             return self.ops.const(getattr(math, node.attr), node.lineno)
         if isinstance(node, ast.Subscript):
-            return self.load_item(self.container(node.value), self.expr(node.slice), ty, node.lineno)
+            cont = self.container(node.value)
+            with self.holding(cont):
+                idx = self.operand(node.slice)
+            return self.load_item(cont, idx, ty, node.lineno)
         if isinstance(node, (ast.List, ast.Tuple)):
             return self.build_sequence(node, ty)
         raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
@@ -1276,8 +1429,12 @@ class FunctionGen:
         b = self.b
         new, setitem = ("PyList_New", "PyList_SetItem") if isinstance(node, ast.List) else \
             ("PyTuple_New", "PyTuple_SetItem")
-        items = [self.ops.box(self.expr(e), node.lineno) for e in node.elts]
-        seq = self.ops.check_null(self.ops.call(new, ir.Constant(I64, len(items))), node.lineno)
+        items: list[ir.Value] = []
+        for e in node.elts:
+            with self.holding(*(V(OBJ, p) for p in items)):
+                items.append(self.ops.box(self.expr(e), node.lineno))
+        with self.holding(*(V(OBJ, p) for p in items)):
+            seq = self.ops.check_null(self.ops.call(new, ir.Constant(I64, len(items))), node.lineno)
         for i, p in enumerate(items):
             self.ops.call(setitem, seq, ir.Constant(I64, i), p)   # steals p
         return V(ty, seq)
@@ -1352,7 +1509,9 @@ class FunctionGen:
     def compare(self, node: ast.Compare, ty: str) -> V:
         b = self.b
         if len(node.ops) == 1:
-            r = self.ops.compare(node.ops[0], self.expr(node.left), self.expr(node.comparators[0]), node.lineno)
+            ints = self.t.type(node.left) == INT and self.t.type(node.comparators[0]) == INT
+            x, y = self.evaluate([node.left, node.comparators[0]], self.operand if ints else self.expr)
+            r = self.ops.compare(node.ops[0], x, y, node.lineno)
             return self.ops.coerce(r, ty, node.lineno)
         if ty not in (BOOL, NP_BOOL):
             return self.chained_objects(node, ty)
@@ -1385,6 +1544,36 @@ def _parallel(target: ast.expr, value: ast.expr) -> bool:
     return isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
 
 
+def _stored_names(body: list[ast.stmt]) -> set[str]:
+    """Every name the statements bind (assignments, loop targets, augmented assignments)."""
+    return {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+
+
+def _first_stores(body: list[ast.stmt], params: Sequence[str]) -> set[int]:
+    """The top-level `name = value` statements that store a name before anything else does:
+    they run once a call, in order, so the local's slot still holds its zero value."""
+    seen, firsts = set(params), set()
+    for stmt in body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                and stmt.targets[0].id not in seen:
+            firsts.add(id(stmt))
+        seen.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return firsts
+
+
+def _range_counters(t: Typing) -> set[str]:
+    """Int locals stored only as the target of a range loop: their value is the loop's native
+    counter, never a PyLong, so reads need no `big` test and stores drop nothing."""
+    targets = {id(n.target) for n in ast.walk(t.tree)
+               if isinstance(n, ast.For) and t.exprs.get(id(n.iter)) == "range" and isinstance(n.target, ast.Name)}
+    names = {name for name, ty in t.locals.items() if ty == INT} - set(t.params)
+    for stmt in t.tree.body:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and id(n) not in targets:
+                names.discard(n.id)
+    return names
+
+
 def _raise_recursion(*args: Any) -> None:
     raise RecursionError("maximum recursion depth exceeded")
 
@@ -1396,8 +1585,9 @@ def _fits_i128(r: range) -> bool:
     return all(-limit <= x < limit for x in ends)
 
 
-def _huge_range() -> None:
-    raise OverflowError("tierjit: range() bounds past 2**127 are not compiled")
+def _range_refused(*bounds: Any) -> None:
+    range(*bounds)      # CPython's own error for a zero step
+    raise OverflowError("tierjit: range() bounds past 2**127 are not compiled in a nested loop")
 
 
 def _list_changed() -> None:

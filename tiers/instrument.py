@@ -12,6 +12,7 @@ import builtins
 import copy
 import types
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from .records import CallCounter, LoopCounter
@@ -162,6 +163,18 @@ def compile_function(fn: ast.FunctionDef, filename: str) -> types.CodeType:
     return next(c for c in code.co_consts if isinstance(c, types.CodeType))
 
 
+def _stub_template(fn: ast.FunctionDef, filename: str) -> types.CodeType:
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    text = f"def {fn.name}({', '.join(params)}):\n    return {NATIVE_PLACEHOLDER!r}({', '.join(params)})\n"
+    stub = ast.parse(text).body[0]
+    stub.args = copy.deepcopy(fn.args)        # keeps positional-only markers and defaults' arity
+    stub.args.defaults = [ast.Constant(None) for _ in fn.args.defaults]
+    for node in ast.walk(stub):
+        if hasattr(node, "lineno"):
+            node.lineno = node.end_lineno = fn.lineno
+    return compile_function(stub, filename)
+
+
 def patch_consts(code: types.CodeType, mapping: dict[str, object]) -> types.CodeType:
     consts = tuple(mapping.get(c, c) if isinstance(c, str) else c for c in code.co_consts)
     return code.replace(co_consts=consts)
@@ -183,17 +196,19 @@ def profiling_template(fn: ast.FunctionDef, filename: str, sites: list[LoopSite]
     return compile_function(profiling_tree(fn, sites, osr_at), filename)
 
 
+_STUB_TEMPLATES: OrderedDict[tuple, types.CodeType] = OrderedDict()
+
+
 def stub_code(fn: ast.FunctionDef, filename: str, native: object, like: types.CodeType) -> types.CodeType:
-    """`def f(a, b): return NATIVE(a, b)` with f's own parameters (defaults stay on the function)."""
-    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
-    text = f"def {fn.name}({', '.join(params)}):\n    return {NATIVE_PLACEHOLDER!r}({', '.join(params)})\n"
-    stub = ast.parse(text).body[0]
-    stub.args = copy.deepcopy(fn.args)        # keeps positional-only markers and defaults' arity
-    stub.args.defaults = [ast.Constant(None) for _ in fn.args.defaults]
-    for node in ast.walk(stub):
-        if hasattr(node, "lineno"):
-            node.lineno = node.end_lineno = fn.lineno
-    code = compile_function(stub, filename)
+    """`def f(a, b): return NATIVE(a, b)` with f's own parameters (defaults stay on the function).
+    Every compile of a function needs one; its code differs only in NATIVE, so the compiled
+    template is kept (a few recent ones: a redefined function has another key)."""
+    key = (filename, fn.lineno, fn.name, ast.dump(fn.args))
+    code = _STUB_TEMPLATES.get(key)
+    if code is None:
+        code = _STUB_TEMPLATES[key] = _stub_template(fn, filename)
+        if len(_STUB_TEMPLATES) > 64:
+            _STUB_TEMPLATES.popitem(last=False)
     code = patch_consts(code, {NATIVE_PLACEHOLDER: native})
     return code.replace(co_name=like.co_name, co_qualname=like.co_qualname,
                         co_firstlineno=like.co_firstlineno)

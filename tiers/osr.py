@@ -185,6 +185,27 @@ class LoopTierUp:
             engine.events.emit("osr_exit", owner.id, 2, reason=reason)
 
 
+class RangeFallback:
+    """Called by compiled code at a range loop whose bounds do not fit its 128-bit counter, or
+    whose step is zero: the rest of the call, from this loop on, runs in the interpreter (the
+    loop's continuation, as OSR builds it, compiled by CPython), and its result is the call's.
+    `names` are the locals the code passes (UNBOUND for one not bound), then start, stop, step."""
+
+    def __init__(self, tree: ast.FunctionDef, node: ast.For, names: list[str], like: types.FunctionType) -> None:
+        self.tree, self.node, self.names, self.like = tree, node, names, like
+        self._resumes: dict[tuple[str, ...], types.FunctionType] = {}
+
+    def __call__(self, values: tuple) -> Any:
+        n = len(self.names)
+        bounds = values[n:]
+        range(*bounds)         # a zero step: CPython's own ValueError, at the loop
+        live = tuple(name for name, v in zip(self.names, values) if v is not UNBOUND)
+        resume = self._resumes.get(live)
+        if resume is None:
+            resume = self._resumes[live] = _resume_function(continuation(self.tree, self.node, list(live)), self.like)
+        return resume(*(v for v in values[:n] if v is not UNBOUND), *bounds)
+
+
 def _compile(engine: "Engine", rec: FunctionRecord, tree: ast.FunctionDef, like: types.FunctionType,
              node: ast.For | ast.While, live: list[str], signature: tuple[str, ...], tier: int) -> Any:
     """Compile the continuation of `tree` at `node` for `live` locals of these types (None if it

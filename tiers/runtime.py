@@ -20,7 +20,8 @@ from llvmlite import ir
 # every int slow path a module may ask for (codegen.ModuleGen.int_op_helper, helper `int_<Op>`)
 INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
            ast.BitAnd, ast.BitOr, ast.BitXor)
-PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "poll_due", "call_hook", "reraise", "deopt")
+PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
+         "deopt")
 HELPERS = PLAIN + tuple(f"int_{op.__name__}" for op in INT_OPS)
 
 _lock = threading.Lock()

@@ -26,7 +26,8 @@ class V:
     ty: str
     a: ir.Value | None = None     # i128 / double / i1 / PyObject*
     big: ir.Value | None = None   # ints only: a PyLong when the value does not fit in i128, else null
-    borrowed: bool = False        # a local's array read in place: no reference of our own to count
+    borrowed: bool = False        # read in place from a local's slot: no reference of our own
+                                  # (an array; an int operand, see FunctionGen.operand)
     flag: ir.Value | None = None  # int|np.int64 only: i1, set when the value is a numpy int64
 
 
@@ -77,6 +78,24 @@ _ICMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">",
 _FCMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: ">="}
 
 
+def _is_true(v: ir.Value) -> bool:
+    return isinstance(v, ir.Constant) and v.type == I1 and v.constant in (1, -1, True)
+
+
+def _and(b: ir.IRBuilder, p: ir.Value, q: ir.Value) -> ir.Value:
+    """p and q, with no instruction when either is known true (TRUE when both are)."""
+    if _is_true(p):
+        return TRUE if _is_true(q) else q
+    return p if _is_true(q) else b.and_(p, q)
+
+
+def _low64(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    """The low 64 bits of an i128, folded for a constant."""
+    if isinstance(v, ir.Constant) and isinstance(v.constant, int):
+        return ir.Constant(I64, (v.constant + (1 << 63)) % (1 << 64) - (1 << 63))
+    return b.trunc(v, I64)
+
+
 class Ops:
     """Value operations, emitted through a builder; `fail()` jumps to the function's error exit."""
 
@@ -125,13 +144,19 @@ class Ops:
             self.xdecref(v.a)
 
     def dup(self, v: V) -> V:
-        if v.borrowed:
+        """A reference of our own to v. An array read in place stays borrowed (nothing that takes
+        one keeps it); a borrowed int becomes an owned copy, since what takes it may keep it."""
+        if v.borrowed and v.ty != INT:
             return v
         if v.ty in (INT, MAYBE_NP_INT):
             self.incref_big(v.big)
         elif v.ty not in UNBOXED:
             self.xincref(v.a)
-        return v
+        return V(INT, v.a, v.big) if v.borrowed else v
+
+    def share(self, v: V) -> V:
+        """v once more, for a second use that does not keep it (a borrowed value is used as is)."""
+        return v if v.borrowed else self.dup(v)
 
     def check_null(self, p: ir.Value, line: int) -> ir.Value:
         with self.b.if_then(self.b.icmp_unsigned("==", p, NULL), likely=False):
@@ -166,7 +191,8 @@ class Ops:
             return self.new_ref(int(v.a.constant))    # CPython's cached small int: no call
         if v.ty == INT:
             r = self.check_null(b.call(self.gen.helper("box_int"), [v.a, v.big]), line)
-            self.decref_big(v.big)     # box_int took its own reference to a big value's PyLong
+            if not v.borrowed:
+                self.decref_big(v.big)     # box_int took its own reference to a big value's PyLong
             return r
         if v.ty == FLOAT:
             return self.check_null(self.call("PyFloat_FromDouble", v.a), line)
@@ -308,7 +334,10 @@ class Ops:
     def slow_binop(self, op: type, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
         """CPython's operation on boxed operands; `inplace` for `x op= y` (lists extend in place,
         and errors name the augmented operator as CPython's do)."""
-        xo, yo = self.box(x, line), self.box(y, line)
+        with self.gen.holding(y):
+            xo = self.box(x, line)
+        with self.gen.holding(V(OBJ, xo)):
+            yo = self.box(y, line)
         name = "PyNumber_Power" if op is ast.Pow else _PY_NUMBER[op]
         if inplace:
             name = name.replace("PyNumber_", "PyNumber_InPlace")
@@ -344,20 +373,23 @@ class Ops:
                 b.store(d, res)
         return V(FLOAT, b.load(res))
 
-    def int_fits64(self, v: V) -> ir.Value:
+    def int_fits64(self, v: V, native: bool = False) -> ir.Value:
+        """i1: v is an int in 64 bits; `native`: the caller tests `big` itself (see int_binop)."""
         b = self.b
         if isinstance(v.a, ir.Constant) and v.big is NULL:
             return TRUE if -(1 << 63) <= v.a.constant < (1 << 63) else ir.Constant(I1, 0)
         fits = b.icmp_signed("==", b.sext(b.trunc(v.a, I64), I128), v.a)
-        return fits if v.big is NULL else b.and_(b.icmp_unsigned("==", v.big, NULL), fits)
+        return fits if v.big is NULL or native else b.and_(b.icmp_unsigned("==", v.big, NULL), fits)
 
     def is_small(self, *vs: V) -> ir.Value:
         """i1: every int is held natively (no `big` PyLong); true, with no instruction, for ints
         that are native by construction (a range's index, a constant, len())."""
         b = self.b
         cond: ir.Value = TRUE
+        tested: list[ir.Value] = []
         for v in vs:
-            if v.big is not NULL:
+            if v.big is not NULL and not any(v.big is t for t in tested):
+                tested.append(v.big)
                 test = b.icmp_unsigned("==", v.big, NULL)
                 cond = test if cond is TRUE else b.and_(cond, test)
         return cond
@@ -538,10 +570,10 @@ class Ops:
                 self.release(keep_y)
             with other:     # a Python int past 64 bits: numpy compares it itself
                 xo, yo = self.box(keep_x, line), self.box(keep_y, line)
-                r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])),
-                                    line)
+                r = self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt]))
                 self.xdecref(xo)
                 self.xdecref(yo)
+                self.check_null(r, line)
                 b.store(self.truth(V(OBJ, r), line), res)
         return V(NP_BOOL, b.load(res))
 
@@ -592,55 +624,75 @@ class Ops:
         b = self.b
         lo = self.gen.entry_alloca(I128)
         big = self.gen.entry_alloca(PTR)
-        fast_ok = self.gen.entry_alloca(I1)
-        b.store(ir.Constant(I1, 0), fast_ok)
-        small = self.is_small(x, y)
-        with b.if_then(small, likely=True):
-            r, ok = self.int_fast(opt, x, y)
-            if r is not None:
-                b.store(r, lo)
-                b.store(ok, fast_ok)
-        with b.if_else(b.load(fast_ok), likely=True) as (then, other):
-            with then:
-                b.store(NULL, big)
-            with other:
-                # CPython's own operation, in one shared helper per operator (keeps the IR small)
-                r = b.call(self.gen.mod.int_op_helper(opt), [x.a, x.big, y.a, y.big])
-                with b.if_then(b.extract_value(r, 2), likely=False):
-                    self.gen.fail(line)
-                b.store(b.extract_value(r, 0), lo)
-                b.store(b.extract_value(r, 1), big)
-        self.release(x)
-        self.release(y)
+        # The fast result is computed whatever the operands hold (int_fast never traps), and used
+        # when they are native and it is valid: one branch, no block of its own.
+        r, ok = self.int_fast(opt, x, y)
+        if r is None:
+            self._int_slow(opt, x, y, lo, big, line)
+        else:
+            b.store(r, lo)
+            b.store(NULL, big)
+            ok = _and(b, self.is_small(x, y), ok)
+            if ok is not TRUE:
+                with b.if_then(b.not_(ok), likely=False):
+                    self._int_slow(opt, x, y, lo, big, line)
+            # the fast path ran only on native operands: nothing of theirs to release there
         return V(INT, b.load(lo), b.load(big))
 
+    def _int_slow(self, opt: type, x: V, y: V, lo: ir.Value, big: ir.Value, line: int) -> None:
+        """CPython's own operation, in one shared helper per operator (keeps the IR small); then
+        the operands are released, here, since only this path can find a PyLong among them."""
+        b = self.b
+        slow = b.call(self.gen.mod.int_op_helper(opt), [x.a, x.big, y.a, y.big])
+        self.release(x)
+        self.release(y)
+        with b.if_then(b.extract_value(slow, 2), likely=False):
+            self.gen.fail(line)
+        b.store(b.extract_value(slow, 0), lo)
+        b.store(b.extract_value(slow, 1), big)
+
     def int_fast(self, opt: type, x: V, y: V) -> tuple[ir.Value | None, ir.Value]:
-        """The native result of a small-int operation and whether it is valid (else: slow path)."""
+        """The native result of a small-int operation and whether it is valid (else: slow path),
+        for operands held natively: the caller tests that (int_binop)."""
         b = self.b
         one = ir.Constant(I1, 1)
         if opt in (ast.Add, ast.Sub):
             name = "llvm.sadd.with.overflow.i128" if opt is ast.Add else "llvm.ssub.with.overflow.i128"
             pair = b.call(self.gen.intrinsic(name), [x.a, y.a])
             return b.extract_value(pair, 0), b.not_(b.extract_value(pair, 1))
-        fits = b.and_(self.int_fits64(x), self.int_fits64(y))
-        xl, yl = b.trunc(x.a, I64), b.trunc(y.a, I64)
+        xl = _low64(b, x.a)
+        yl = xl if y.a is x.a else _low64(b, y.a)
+        x_fits = self.int_fits64(x, native=True)
+        y_fits = x_fits if y.a is x.a else self.int_fits64(y, native=True)
+        fits = x_fits if y_fits is x_fits else _and(b, x_fits, y_fits)
         if opt is ast.Mult:
-            return b.mul(b.sext(xl, I128), b.sext(yl, I128)), fits
+            xw = b.sext(xl, I128)
+            return b.mul(xw, xw if yl is xl else b.sext(yl, I128)), fits
         if opt is ast.Pow:
             right = getattr(self.gen.current, "right", None)
             if isinstance(right, ast.Constant) and right.value == 2:
-                return b.mul(b.sext(xl, I128), b.sext(xl, I128)), self.int_fits64(x)
+                xw = b.sext(xl, I128)
+                return b.mul(xw, xw), x_fits
             return None, one
         if opt in (ast.FloorDiv, ast.Mod):
-            ok = b.and_(fits, b.icmp_signed("!=", yl, ir.Constant(I64, 0)))
-            ok = b.and_(ok, b.not_(b.and_(b.icmp_signed("==", xl, ir.Constant(I64, I64_MIN)),
-                                          b.icmp_signed("==", yl, ir.Constant(I64, -1)))))
-            ysafe = b.select(ok, yl, ir.Constant(I64, 1))
+            zero = ir.Constant(I64, 0)
+            if isinstance(yl, ir.Constant):        # `x // 2`, `x % 10`: most divisors are constants
+                if yl.constant == 0:
+                    return None, one               # CPython's ZeroDivisionError, every time
+                ok = fits if yl.constant != -1 else _and(b, fits, b.icmp_signed("!=", xl, ir.Constant(I64, I64_MIN)))
+                ysafe = yl
+            else:
+                ok = b.and_(fits, b.icmp_signed("!=", yl, zero))
+                ok = b.and_(ok, b.not_(b.and_(b.icmp_signed("==", xl, ir.Constant(I64, I64_MIN)),
+                                              b.icmp_signed("==", yl, ir.Constant(I64, -1)))))
+                ysafe = b.select(ok, yl, ir.Constant(I64, 1))
             q = b.sdiv(xl, ysafe)
             r = b.srem(xl, ysafe)
             # floor semantics: adjust when the remainder's sign differs from the divisor's
-            adjust = b.and_(b.icmp_signed("!=", r, ir.Constant(I64, 0)),
-                            b.icmp_signed("<", b.xor(r, ysafe), ir.Constant(I64, 0)))
+            if isinstance(ysafe, ir.Constant):
+                adjust = b.icmp_signed("<" if ysafe.constant > 0 else ">", r, zero)
+            else:
+                adjust = b.and_(b.icmp_signed("!=", r, zero), b.icmp_signed("<", b.xor(r, ysafe), zero))
             if opt is ast.FloorDiv:
                 res = b.select(adjust, b.sub(q, ir.Constant(I64, 1)), q)
             else:
@@ -654,7 +706,7 @@ class Ops:
                                      b.icmp_signed("<", yl, ir.Constant(I64, 64))))
             return b.shl(b.sext(xl, I128), b.zext(b.and_(yl, ir.Constant(I64, 63)), I128)), ok
         if opt is ast.RShift:
-            ok = b.and_(self.int_fits64(y), b.icmp_signed(">=", yl, ir.Constant(I64, 0)))
+            ok = b.and_(y_fits, b.icmp_signed(">=", yl, ir.Constant(I64, 0)))
             sh = b.select(b.icmp_signed(">", yl, ir.Constant(I64, 127)), ir.Constant(I64, 127), yl)
             return b.ashr(x.a, b.zext(sh, I128)), ok
         return None, one
@@ -693,9 +745,9 @@ class Ops:
 
     def _slow_unary(self, name: str, v: V, line: int) -> V:
         o = self.box(v, line)
-        r = self.check_null(self.call(name, o), line)
+        r = self.call(name, o)
         self.xdecref(o)
-        return V(OBJ, r)
+        return V(OBJ, self.check_null(r, line))
 
     # ----------------------------------------------------------------- truth and comparison
     def truth(self, v: V, line: int) -> ir.Value:
@@ -739,10 +791,10 @@ class Ops:
         if OBJ in (x.ty, y.ty) or NONE in (x.ty, y.ty) or NP_BOOL in (x.ty, y.ty) or MAYBE_NP_FLOAT in (x.ty, y.ty) or MAYBE_NP_INT in (x.ty, y.ty) \
                 or any(is_list(t) or is_array(t) for t in (x.ty, y.ty)):
             xo, yo = self.box(x, line), self.box(y, line)
-            r = self.check_null(self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt])), line)
+            r = self.call("PyObject_RichCompare", xo, yo, ir.Constant(I32, _CMP_OP[opt]))
             self.xdecref(xo)
             self.xdecref(yo)
-            return V(OBJ, r)
+            return V(OBJ, self.check_null(r, line))
         if is_np_number(x.ty) or is_np_number(y.ty):
             return self.np_compare(opt, x, y, line)
         if FLOAT in (x.ty, y.ty):
@@ -751,14 +803,21 @@ class Ops:
                 return V(BOOL, self._fcmp(opt, xf.a, yf.a))
             return self._mixed_compare(opt, x, y, line)
         x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
+        native = b.icmp_signed(_ICMP[opt], x.a, y.a)
+        small = self.is_small(x, y)
+        if small is TRUE:
+            return V(BOOL, native)
         res = self.gen.entry_alloca(I1)
-        with b.if_else(self.is_small(x, y), likely=True) as (then, other):
-            with then:
-                b.store(b.icmp_signed(_ICMP[opt], x.a, y.a), res)
-            with other:
-                b.store(self._slow_compare_bool(opt, self.dup(x), self.dup(y), line), res)
-        self.release(x)
-        self.release(y)
+        b.store(native, res)
+        with b.if_then(b.not_(small), likely=False):
+            # CPython's own comparison, in one shared helper (keeps the IR small); only this path
+            # can find a PyLong among the operands to release
+            r = b.call(self.gen.helper("compare_ints"), [x.a, x.big, y.a, y.big, ir.Constant(I32, _CMP_OP[opt])])
+            self.release(x)
+            self.release(y)
+            with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
+                self.gen.fail(line)
+            b.store(b.icmp_signed(">", r, ir.Constant(I32, 0)), res)
         return V(BOOL, b.load(res))
 
     def _fcmp(self, opt: type, a: ir.Value, c: ir.Value) -> ir.Value:
@@ -797,7 +856,11 @@ class Ops:
     def call_object(self, callable_ptr: ir.Value, args: list[V], result_ty: str, line: int,
                     kwargs: list[tuple[str, V]] = ()) -> V:
         b = self.b
-        boxed = [self.box(a, line) for a in args] + [self.box(v, line) for _, v in kwargs]
+        pending = list(args) + [v for _, v in kwargs]
+        boxed: list[ir.Value] = []
+        for i, a in enumerate(pending):       # boxing can fail: hold what is boxed and what is not
+            with self.gen.holding(*(V(OBJ, p) for p in boxed), *pending[i + 1:]):
+                boxed.append(self.box(a, line))
         arr = self.gen.entry_alloca(ir.ArrayType(PTR, max(1, len(boxed))))
         for i, p in enumerate(boxed):
             b.store(p, b.gep(arr, [ir.Constant(I32, 0), ir.Constant(I32, i)]))

@@ -753,6 +753,64 @@ def test_range_near_the_counters_limit_never_wraps(jit_engine, tier):
     assert_reached(record_for("walk_near_top"), tier)
 
 
+RANGE_PAST_COUNTER = textwrap.dedent("""
+    def from_huge(a, b, c):
+        n = 0
+        total = 0
+        for i in range(a, b, c):
+            n += 1
+            total += i
+        return n, total
+
+    def first_three(a):
+        k = 0
+        for i in range(a):
+            k += 1
+            if k == 3:
+                break
+        else:
+            k = -1
+        return k, i
+
+    def in_branch(a, b):
+        t = 1
+        if a > 0:
+            print("before", a)
+            for i in range(a, b, 2**100):
+                t = t * 3 + i
+                print(i % 1000)
+            else:
+                t -= 1
+            print("after")
+        return t
+
+    def zero_step(a):
+        for i in range(a, a + 5, 0):
+            pass
+        return 1
+    """)
+
+HUGE = 2**200
+PAST_COUNTER = {
+    "from_huge": [(HUGE, HUGE + 5, 1), (EDGE - 2, EDGE + 3, 1), (-EDGE - 3, -EDGE + 2, 2),
+                  (HUGE, -HUGE, -(HUGE // 3)), (0, 10, 3)],
+    "first_three": [(HUGE,), (10,), (2,)],
+    "in_branch": [(2**130, 2**130 + 5 * 2**100), (-1, 5), (1, 2**102)],
+    "zero_step": [(HUGE,), (3,)],
+}
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+@pytest.mark.parametrize("func", sorted(PAST_COUNTER))
+def test_range_bounds_past_the_counter_run_the_rest_in_the_interpreter(jit_engine, tier, func):
+    """A range whose bounds do not fit the 128-bit counter (or whose step is zero) hands the rest
+    of the call, from that loop on, to the interpreter (osr.RangeFallback): values, printed
+    output (once each, nothing repeated) and errors are CPython's."""
+    with time_limit(60):
+        differential(RANGE_PAST_COUNTER, func, PAST_COUNTER[func], tier=tier)
+    assert_reached(record_for(func), tier)
+
+
 # --- rebinding between calls (a later cell changes what the function reads) ----------
 
 @pytest.mark.parametrize("tier", [0, 1, 2])
