@@ -12,7 +12,7 @@ import math
 
 from llvmlite import ir
 
-from .capi import F64, I1, I32, I64, I128, PTR
+from .capi import F64, I32, I64, I128
 from .frontend import Unsupported
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
                     is_np_number, elem)
@@ -45,7 +45,14 @@ def call(gen, node: ast.Call, ty: str) -> V:
             return V(NONE)
         return math_call(gen, node, f.attr, ty)
     g = t.globals[f.id]
-    values = gen.evaluate(node.args + [k.value for k in node.keywords])
+    read = gen.expr
+    if g.kind == "jit" and not node.keywords:
+        # an int local passed where the callee takes an int is read in place: the callee borrows
+        # its arguments, and nothing can rebind the local during the call
+        callee = t.callees[id(node)]
+        in_place = {id(a) for a, pty in zip(node.args, callee.param_types) if pty == INT and t.type(a) == INT}
+        read = lambda a: gen.operand(a) if id(a) in in_place else gen.expr(a)    # noqa: E731
+    values = gen.evaluate(node.args + [k.value for k in node.keywords], read)
     args = values[:len(node.args)]
     if node.keywords:
         kwargs = [(k.arg, v) for k, v in zip(node.keywords, values[len(node.args):])]
@@ -63,16 +70,11 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     fn = gen.mod.declare(callee)
     b = gen.b
     ret = gen.entry_alloca(ir.LiteralStructType(parts(callee.returns) or [ir.IntType(8)]))
-    flat = []
-    for a, pty in zip(args, callee.param_types):
-        flat += unpack(gen.ops.coerce(a, pty, node.lineno))
-    status = b.call(fn, [ret] + flat + [gen.fn.args[-1]])
-    # arguments are borrowed by the callee: release our temporaries
-    k = 0
-    for pty in callee.param_types:
-        n = len(parts(pty))
-        gen.ops.release(pack(pty, flat[k:k + n]))
-        k += n
+    passed = [gen.ops.coerce(a, pty, node.lineno) for a, pty in zip(args, callee.param_types)]
+    status = b.call(fn, [ret] + [x for v in passed for x in unpack(v)] + [gen.fn.args[-1]])
+    # arguments are borrowed by the callee: release our temporaries (not what we read in place)
+    for v in passed:
+        gen.ops.release(v)
     with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
         gen.fail(node.lineno)
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))

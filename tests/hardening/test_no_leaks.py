@@ -236,16 +236,22 @@ def steps(a, b):
     for _ in range(a, b, 0):
         n += 1
     return n
+def callee(x):
+    return x + 1
+def caller(a):
+    b = a * 1
+    return callee(b) + callee(a)
 '''
 
 
 @pytest.mark.parametrize("tier", [1, 2])
 def test_int_locals_read_in_place_keep_their_count(tier):
-    """Int arithmetic, comparisons, indices and range() bounds read an int local in place, with no
-    reference of their own (FunctionGen.operand), and a parameter the body never rebinds keeps
-    the caller's reference. With ints past 128 bits, whose values are PyLongs, every answer and
-    error is CPython's and the counts of the PyLongs and the list are the same after 1,000 calls
-    of each: a missing reference would show as a lower count, or a crash."""
+    """Int arithmetic, comparisons, indices, range() bounds and int arguments of JIT'd callees
+    read an int local in place, with no reference of their own (FunctionGen.operand), and a
+    parameter the body never rebinds keeps the caller's reference. With ints past 128 bits, whose
+    values are PyLongs, every answer and error is CPython's and the counts of the PyLongs and the
+    list are the same after 1,000 calls of each: a missing reference would show as a lower count,
+    or a crash."""
     tier2 = 3 if tier == 2 else 10**9
     result = run_scenario(f"""
         from scenario import *
@@ -255,7 +261,7 @@ def test_int_locals_read_in_place_keep_their_count(tier):
         big, other, xs = 2**200 + 12345, 2**190 + 7, [1, 2]
         calls = [("arith", (big, other)), ("arith", (7, 2)), ("compare", (big, other)), ("grow", (big, 3)),
                  ("first", (big,)), ("get", (xs, big)), ("get", (xs, -1)), ("put", (xs, big)),
-                 ("bump", (xs, big)), ("steps", (big, other))]
+                 ("bump", (xs, big)), ("steps", (big, other)), ("caller", (big,))]
         def outcome(fn, args):
             try:
                 return fn(*args)
