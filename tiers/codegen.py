@@ -22,7 +22,7 @@ from .instrument import find_loops
 from .osr import NOT_NOW, UNBOUND, RangeFallback
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
                     always_returns, array_item, assigned_at, elem, is_array, is_list)
-from .values import NULL, Ops, V, pack, parts, unpack
+from .values import NULL, TRUE, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
 GIL_MASK = (1 << 13) - 1  # every 8,192 back-edges give a waiting thread its turn (see _switch_point)
@@ -1124,13 +1124,16 @@ class FunctionGen:
         else:
             start, stop = vals[0].a, vals[1].a
             step = vals[2].a if len(vals) == 3 else ir.Constant(I128, 1)
-        # the counter is 128 bits wide, so any bound below 2**127 runs natively
-        if isinstance(step, ir.Constant):
-            bad = b.not_(small) if step.constant != 0 else ir.Constant(I1, 1)
-        else:
-            bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
-        with b.if_then(bad, likely=False):
-            self._range_fallback(s, vals, line)
+        # The counter is 128 bits wide, so any bound below 2**127 runs natively; bounds native by
+        # construction (`range(len(xs))`, `range(i)`) with a constant step need no way out.
+        constant_step = isinstance(step, ir.Constant)
+        if not (small is TRUE and constant_step and step.constant != 0):
+            if constant_step:
+                bad = b.not_(small) if step.constant != 0 else ir.Constant(I1, 1)
+            else:
+                bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
+            with b.if_then(bad, likely=False):
+                self._range_fallback(s, vals, line)
         for v in vals:
             self.ops.release(v)
         return start, stop, step
