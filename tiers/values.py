@@ -78,6 +78,17 @@ _ICMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">",
 _FCMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: ">="}
 
 
+_PY_CMP = {ast.Lt: lambda a, c: a < c, ast.LtE: lambda a, c: a <= c, ast.Eq: lambda a, c: a == c,
+           ast.NotEq: lambda a, c: a != c, ast.Gt: lambda a, c: a > c, ast.GtE: lambda a, c: a >= c}
+
+
+def _freeze(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    """`freeze v` (llvmlite's builder has no method for it)."""
+    instr = ir.instructions.Instruction(b.block, v.type, "freeze", [v])
+    b._insert(instr)
+    return instr
+
+
 def _is_true(v: ir.Value) -> bool:
     return isinstance(v, ir.Constant) and v.type == I1 and v.constant in (1, -1, True)
 
@@ -94,6 +105,29 @@ def _low64(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
     if isinstance(v, ir.Constant) and isinstance(v.constant, int):
         return ir.Constant(I64, (v.constant + (1 << 63)) % (1 << 64) - (1 << 63))
     return b.trunc(v, I64)
+
+
+_FOLDABLE = {ast.Add: lambda a, c: a + c, ast.Sub: lambda a, c: a - c, ast.Mult: lambda a, c: a * c,
+             ast.FloorDiv: lambda a, c: a // c, ast.Mod: lambda a, c: a % c, ast.BitAnd: lambda a, c: a & c,
+             ast.BitOr: lambda a, c: a | c, ast.BitXor: lambda a, c: a ^ c,
+             ast.LShift: lambda a, c: a << c if 0 <= c < 128 else None,
+             ast.RShift: lambda a, c: a >> c if c >= 0 else None}
+
+
+def _fold_ints(opt: type, x: V, y: V) -> V | None:
+    """`-1`, `2 * 8`: an int operation on two native constants, done here (None if it raises,
+    or its result would not be native), so `range(n, 0, -1)` has a constant step."""
+    fold = _FOLDABLE.get(opt)
+    if fold is None or not (isinstance(x.a, ir.Constant) and isinstance(y.a, ir.Constant)
+                            and x.big is NULL and y.big is NULL):
+        return None
+    try:
+        r = fold(int(x.a.constant), int(y.a.constant))
+    except ZeroDivisionError:
+        return None
+    if r is None or not -(1 << 127) <= r < (1 << 127):
+        return None
+    return V(INT, ir.Constant(I128, r), NULL)
 
 
 class Ops:
@@ -621,6 +655,9 @@ class Ops:
         return self.slow_binop(opt, x, y, FLOAT, line)
 
     def int_binop(self, opt: type, x: V, y: V, op: ast.operator, line: int) -> V:
+        folded = _fold_ints(opt, x, y)
+        if folded is not None:
+            return folded
         b = self.b
         lo = self.gen.entry_alloca(I128)
         big = self.gen.entry_alloca(PTR)
@@ -676,12 +713,13 @@ class Ops:
             return None, one
         if opt in (ast.FloorDiv, ast.Mod):
             zero = ir.Constant(I64, 0)
-            if isinstance(yl, ir.Constant):        # `x // 2`, `x % 10`: most divisors are constants
-                if yl.constant == 0:
-                    return None, one               # CPython's ZeroDivisionError, every time
-                ok = fits if yl.constant != -1 else _and(b, fits, b.icmp_signed("!=", xl, ir.Constant(I64, I64_MIN)))
-                ysafe = yl
+            if isinstance(yl, ir.Constant) and yl.constant not in (0, -1):
+                ok, ysafe = fits, yl               # `x // 2`, `x % 10`: most divisors are constants
+            elif isinstance(yl, ir.Constant) and yl.constant == 0:
+                return None, one                   # CPython's ZeroDivisionError, every time
             else:
+                # the division runs whatever `ok` says: divide by 1 where it would trap (x / 0,
+                # INT64_MIN / -1), which LLVM would otherwise take as a promise it never happens
                 ok = b.and_(fits, b.icmp_signed("!=", yl, zero))
                 ok = b.and_(ok, b.not_(b.and_(b.icmp_signed("==", xl, ir.Constant(I64, I64_MIN)),
                                               b.icmp_signed("==", yl, ir.Constant(I64, -1)))))
@@ -803,10 +841,17 @@ class Ops:
                 return V(BOOL, self._fcmp(opt, xf.a, yf.a))
             return self._mixed_compare(opt, x, y, line)
         x, y = self.coerce(x, INT, line), self.coerce(y, INT, line)
+        if all(isinstance(v.a, ir.Constant) and v.big is NULL for v in (x, y)):
+            return V(BOOL, ir.Constant(I1, int(_PY_CMP[opt](int(x.a.constant), int(y.a.constant)))))
         native = b.icmp_signed(_ICMP[opt], x.a, y.a)
         small = self.is_small(x, y)
         if small is TRUE:
-            return V(BOOL, native)
+            # Native by construction, the comparison may decide a branch directly. At -O0 LLVM's
+            # fast instruction selector folds a branch on `icmp sge %a, %a` (any predicate true for
+            # equal operands, which SROA makes of `i >= i` or `j = i; i <= j`) into one that its
+            # x86 flags pass cannot lower, and the process aborts ("Unlowered EFLAGS copy"):
+            # freezing the result hides the compare from that fold. Tier 2 simplifies it first.
+            return V(BOOL, _freeze(b, native) if self.gen.mod.tier == 1 else native)
         res = self.gen.entry_alloca(I1)
         b.store(native, res)
         with b.if_then(b.not_(small), likely=False):

@@ -619,6 +619,29 @@ BIGINT_CASES = [
         def f(a):
             return (a + 1, a - 1, a * 2, -a, a * a, a // -1, a << 1)
         """, "f", [(0,), (I64_MAX,), (I64_MIN,), (2**62,), (-2**62,)]),
+    # A branch on `icmp sge %i, %i` (what SROA makes of `i >= i`, or of `j = i; i <= j`) once
+    # aborted the process in LLVM's -O0 x86 backend ("Unlowered EFLAGS copy").
+    case("self-comparisons", """
+        def f(n):
+            k = 0
+            for i in range(1, n, -1):
+                if i >= i:
+                    break
+            for i in range(n):
+                j = i
+                if i <= j:
+                    k += 1
+                if i == i:
+                    k += 2
+            x = 3
+            if x == 3:
+                k += 10
+            return k
+        """, "f", [(5,), (-3,), (0,)]),
+    case("constant-divisors", """
+        def f(a):
+            return (a // 7, a % 7, a // -7, a % -7, a // -1, a % -1, a // 1, a % 2, a // 2**62)
+        """, "f", [(0,), (13,), (-13,), (I64_MAX,), (I64_MIN,), (2**64 + 5,), (-(2**70) - 1,)]),
     case("big-int-arguments", """
         def f(a, b):
             return (a + b, a * b, a // b, a % b, a > b)
