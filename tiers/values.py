@@ -641,7 +641,17 @@ class Ops:
             return V(FLOAT, b.fmul(x.a, y.a))
         if opt is ast.Pow and isinstance(getattr(self.gen.current, "right", None), ast.Constant) \
                 and self.gen.current.right.value == 2:
-            return V(FLOAT, b.fmul(x.a, x.a))
+            # x * x, except that CPython's `**` raises OverflowError where a finite x squares to inf
+            res = self.gen.entry_alloca(F64)
+            square = b.fmul(x.a, x.a)
+            b.store(square, res)
+            fabs = self.gen.intrinsic("llvm.fabs.f64")
+            inf = ir.Constant(F64, float("inf"))
+            overflow = b.and_(b.fcmp_ordered("==", b.call(fabs, [square]), inf),
+                              b.fcmp_ordered("<", b.call(fabs, [x.a]), inf))
+            with b.if_then(overflow, likely=False):
+                b.store(self.slow_binop(ast.Pow, x, y, FLOAT, line).a, res)
+            return V(FLOAT, b.load(res))
         if opt is ast.Div:
             res = self.gen.entry_alloca(F64)
             zero = b.fcmp_ordered("==", y.a, ir.Constant(F64, 0.0))

@@ -638,6 +638,10 @@ BIGINT_CASES = [
                 k += 10
             return k
         """, "f", [(5,), (-3,), (0,)]),
+    case("float-square-overflows", """
+        def f(x):
+            return x ** 2, (-x) ** 2, x * x
+        """, "f", [(3.0,), (1e300,), (1e154,), (float("inf"),), (float("nan"),), (-0.0,)]),
     case("constant-divisors", """
         def f(a):
             return (a // 7, a % 7, a // -7, a % -7, a // -1, a % -1, a // 1, a % 2, a // 2**62)
