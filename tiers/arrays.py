@@ -33,17 +33,15 @@ def numpy() -> Any:
 
 @dataclass(frozen=True)
 class Layout:
-    """Byte offsets inside PyArrayObject and PyArray_Descr (found by `_probe`)."""
+    """Byte offsets inside PyArrayObject and numpy scalars that compiled code reads (found by
+    `_probe`; the descriptor's type number and byte order are checked there, and compiled code
+    compares the descriptor itself)."""
     data: int          # char *data
     nd: int            # int nd
     dims: int          # npy_intp *dimensions
     strides: int       # npy_intp *strides
     descr: int         # PyArray_Descr *descr
     flags: int         # int flags
-    type_num: int      # descr->type_num (int)
-    byteorder: int     # descr->byteorder (char)
-    float_type_num: int
-    int_type_num: int
     scalar_value: int  # offset of the value in a numpy float64 / int64 scalar object
 
 
@@ -107,8 +105,7 @@ def _probe() -> Layout | None:
     for t in (np.float64, np.int64):
         if t.__basicsize__ != e["scalar_value"] + 8 or t.__itemsize__ or t.__flags__ & (1 << 14):
             return None
-    return Layout(e["data"], e["nd"], e["dims"], e["strides"], e["descr"], e["flags"], e["type_num"],
-                  e["byteorder"], f.num, i.num, e["scalar_value"])
+    return Layout(e["data"], e["nd"], e["dims"], e["strides"], e["descr"], e["flags"], e["scalar_value"])
 
 
 def type_name(value: Any) -> str | None:

@@ -1373,9 +1373,11 @@ class FunctionGen:
             self.ops.release(keep)
             self.ops.release(cont)
             return
-        co = self.ops.box(cont, line) if not is_list(cont.ty) and not is_array(cont.ty) else cont.a
-        io = self.ops.box(idx, line)
-        vo = self.ops.box(v, line)
+        co = self.ops.box(cont, line)       # a container read in place is counted here
+        with self.holding(V(OBJ, co), v):
+            io = self.ops.box(idx, line)
+        with self.holding(V(OBJ, co), V(OBJ, io)):
+            vo = self.ops.box(v, line)
         r = self.ops.call("PyObject_SetItem", co, io, vo)
         for p in (co, io, vo):
             self.ops.xdecref(p)

@@ -7,6 +7,7 @@ whose fast paths are native and whose slow paths call the CPython operation itse
 from __future__ import annotations
 
 import ast
+import operator
 from dataclasses import dataclass
 
 from llvmlite import ir
@@ -78,8 +79,8 @@ _ICMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!=", ast.Gt: ">",
 _FCMP = {ast.Lt: "<", ast.LtE: "<=", ast.Eq: "==", ast.Gt: ">", ast.GtE: ">="}
 
 
-_PY_CMP = {ast.Lt: lambda a, c: a < c, ast.LtE: lambda a, c: a <= c, ast.Eq: lambda a, c: a == c,
-           ast.NotEq: lambda a, c: a != c, ast.Gt: lambda a, c: a > c, ast.GtE: lambda a, c: a >= c}
+_PY_CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Eq: operator.eq, ast.NotEq: operator.ne,
+           ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
 def _freeze(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
@@ -107,9 +108,10 @@ def _low64(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
     return b.trunc(v, I64)
 
 
-_FOLDABLE = {ast.Add: lambda a, c: a + c, ast.Sub: lambda a, c: a - c, ast.Mult: lambda a, c: a * c,
-             ast.FloorDiv: lambda a, c: a // c, ast.Mod: lambda a, c: a % c, ast.BitAnd: lambda a, c: a & c,
-             ast.BitOr: lambda a, c: a | c, ast.BitXor: lambda a, c: a ^ c,
+_FOLDABLE = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+             ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.BitAnd: operator.and_,
+             ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+             # shifts only where the result is cheap to make (a huge left shift is not folded)
              ast.LShift: lambda a, c: a << c if 0 <= c < 128 else None,
              ast.RShift: lambda a, c: a >> c if c >= 0 else None}
 
@@ -264,6 +266,8 @@ class Ops:
             p = b.select(v.a, self.gen.const_obj(np.True_), self.gen.const_obj(np.False_))
             self.xincref(p)
             return p
+        if v.borrowed:        # a container read in place (FunctionGen.container): ours to own now
+            self.xincref(v.a)
         return v.a
 
     def as_python(self, v: V) -> V:

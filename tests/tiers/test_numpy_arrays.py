@@ -86,6 +86,17 @@ ARRAY_CASES = [
                      (farr(0.1, 0.2), farr(0.3, -0.0)), (farr(-0.0), farr(5.0)),
                      (farr(1e200, 1.0), farr(1e200, 2.0)), (farr(INF, 1.0), farr(0.0, 1.0)),
                      (farr(NAN, 1.0), farr(1.0, 1.0)), (farr(1.0, 2.0), farr(1.0))]),
+    # an index that is not an int (a bool: numpy reads it as a mask) goes through numpy's own
+    # item access with the array read in place from its local; it crashed once, releasing the
+    # array it did not own
+    case("bool-index-reads-and-stores", """
+        def masked(a, k):
+            s = 0.0
+            for _ in range(3):
+                s += a[k]
+                a[k] = 1.5
+            return s
+        """, "masked", [(farr(1.0, 2.0), True), (farr(1.0, 2.0), False), (farr(), True)]),
     case("sum-int64-wraps", """
         def total(a):
             s = 0
