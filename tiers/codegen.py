@@ -1180,6 +1180,9 @@ class FunctionGen:
             with b.if_then(b.icmp_unsigned("!=", tp, expected), likely=False):
                 # Only another thread could have changed it; say so rather than compute with it.
                 self.ops.call_python(_list_changed, [], NONE, line)
+        if ety == FLOAT:      # read where it sits: the list keeps the item alive, nothing runs between
+            return V(FLOAT, b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
+                                             F64.as_pointer())))
         self.ops.xincref(item)
         return self.ops.from_object(item, ety, line)
 
@@ -1307,10 +1310,11 @@ class FunctionGen:
             self.fail(line)
 
     def container(self, node: ast.expr) -> V:
-        """The array an item access reads: a local array is borrowed from its slot (no reference
-        counting in the loop; nothing in the access can rebind the local)."""
-        if isinstance(node, ast.Name) and node.id in self.t.locals and is_array(self.t.locals[node.id]) \
-                and node.id not in self.bound:
+        """The list or array an item access reads: a local one is borrowed from its slot (no
+        reference counting in the loop; nothing in the access can rebind the local, and the
+        local keeps it alive whatever the index or the stored value runs)."""
+        if isinstance(node, ast.Name) and node.id in self.t.locals and node.id not in self.bound \
+                and (is_array(self.t.locals[node.id]) or is_list(self.t.locals[node.id])):
             return V(self.t.locals[node.id], self.b.load(self.slots[node.id][0]), borrowed=True)
         return self.expr(node)
 

@@ -231,6 +231,16 @@ def put(xs, i):
     xs[i] = 1
 def bump(xs, i):
     xs[i] += 1
+def total(fs, n):
+    s = 0.0
+    for i in range(n):
+        s += fs[i] * fs[-1 - i]
+    return s
+def scale(fs, k):
+    for i in range(len(fs)):
+        fs[i] = fs[i] * k
+    fs[0] += 0.0
+    return fs[-1]
 def steps(a, b):
     n = 0
     for _ in range(a, b, 0):
@@ -247,21 +257,23 @@ def caller(a):
 @pytest.mark.parametrize("tier", [1, 2])
 def test_int_locals_read_in_place_keep_their_count(tier):
     """Int arithmetic, comparisons, indices, range() bounds and int arguments of JIT'd callees
-    read an int local in place, with no reference of their own (FunctionGen.operand), and a
-    parameter the body never rebinds keeps the caller's reference. With ints past 128 bits, whose
-    values are PyLongs, every answer and error is CPython's and the counts of the PyLongs and the
-    list are the same after 1,000 calls of each: a missing reference would show as a lower count,
-    or a crash."""
+    read an int local in place, with no reference of their own (FunctionGen.operand), an item
+    access reads its list local in place (FunctionGen.container), and a parameter the body never
+    rebinds keeps the caller's reference. With ints past 128 bits, whose values are PyLongs, and
+    loops that run off the end of a list, every answer and error is CPython's and the counts of
+    the PyLongs and the lists are the same after 1,000 calls of each: a missing reference would
+    show as a lower count, or a crash."""
     tier2 = 3 if tier == 2 else 10**9
     result = run_scenario(f"""
         from scenario import *
         import gc, sys
         engine().configure(tier1_calls=1, tier2_calls={tier2}, tier2_loops=10**9, background=False)
         jitted, plain = load({BORROWED_SITES!r}), load({BORROWED_SITES!r}, jitted=False)
-        big, other, xs = 2**200 + 12345, 2**190 + 7, [1, 2]
+        big, other, xs, fs = 2**200 + 12345, 2**190 + 7, [1, 2], [0.5, -1.5, 2.0]
         calls = [("arith", (big, other)), ("arith", (7, 2)), ("compare", (big, other)), ("grow", (big, 3)),
                  ("first", (big,)), ("get", (xs, big)), ("get", (xs, -1)), ("put", (xs, big)),
-                 ("bump", (xs, big)), ("steps", (big, other)), ("caller", (big,))]
+                 ("bump", (xs, big)), ("steps", (big, other)), ("caller", (big,)), ("total", (fs, 3)),
+                 ("total", (fs, 5)), ("scale", (fs, 1.0))]
         def outcome(fn, args):
             try:
                 return fn(*args)
@@ -273,16 +285,17 @@ def test_int_locals_read_in_place_keep_their_count(tier):
                 if outcome(jitted[name], args) != outcome(plain[name], args):
                     wrong.append(name)
         gc.collect()
-        before = (sys.getrefcount(big), sys.getrefcount(other), sys.getrefcount(xs))
+        before = (sys.getrefcount(big), sys.getrefcount(other), sys.getrefcount(xs), sys.getrefcount(fs))
         for name, args in calls:
             for _ in range(1000):
                 outcome(jitted[name], args)
         gc.collect()
-        report(before=before, after=(sys.getrefcount(big), sys.getrefcount(other), sys.getrefcount(xs)),
+        report(before=before, after=(sys.getrefcount(big), sys.getrefcount(other), sys.getrefcount(xs),
+                                     sys.getrefcount(fs)),
                wrong=sorted(set(wrong)), tiers={{name: record(name)["tier"] for name, _ in calls}})
     """)
     assert result["wrong"] == [], result
-    assert set(result["tiers"].values()) == {tier}, result["tiers"]
+    assert set(result["tiers"].values()) == {tier}, repr(result["tiers"])
     assert result["after"] == result["before"], result
 
 
@@ -307,6 +320,16 @@ def left_held(a, b):
     return a * 1 + boom(b)
 def bump(xs, i):
     xs[i] += 1
+def total(fs, n):
+    s = 0.0
+    for i in range(n):
+        s += fs[i] * fs[-1 - i]
+    return s
+def scale(fs, k):
+    for i in range(len(fs)):
+        fs[i] = fs[i] * k
+    fs[0] += 0.0
+    return fs[-1]
 def bump_by(xs, i, b):
     xs[i] += boom(b)
 def appends(obj, a):
@@ -352,7 +375,7 @@ def test_exceptions_from_compiled_code_leave_no_reference_behind(tier):
                tiers={{name: record(name)["tier"] for name, _ in calls}})
     """)
     assert result["wrong"] == [], result
-    assert set(result["tiers"].values()) == {tier}, result["tiers"]
+    assert set(result["tiers"].values()) == {tier}, repr(result["tiers"])
     assert result["after"] == result["before"], result
 
 
