@@ -97,6 +97,9 @@ class _Module(ir.Module):
         return super().add_metadata(operands)
 
 
+EXPORT_NAME = "tj_export"
+
+
 class ModuleGen:
     """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
 
@@ -111,6 +114,7 @@ class ModuleGen:
         self._cells = (ctypes.c_int64 * len(CELLS))() if tier == 1 else None
         self.cell_addresses: dict[str, int] = {}
         self._callees: dict[str, ir.Value] = {}
+        self.linked: dict[str, int] = {}        # symbol -> address of another unit's tj_export
         self.address_names: dict[int, str] = {}    # for %jit_explain (explain.named)
         self.loop_work = self.global_var("tj_loop_work", I64)
         self.err_line = self.global_var("tj_err_line", I32)
@@ -420,16 +424,31 @@ class ModuleGen:
         return fn
 
     def declare(self, typing: Typing) -> ir.Function:
+        """The function of a specialisation: defined in this module, or, for one in `linked`,
+        another unit's machine code called through its address (tier 1, see compiler.link_plan)."""
         fn = self.fns.get(typing.symbol)
         if fn is None:
             params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns) or [I8]))]
             for ty in typing.param_types:
                 params += parts(ty)
             params.append(PTR)    # the stack limit: recursion below this address goes on interpreted
-            fn = ir.Function(self.module, ir.FunctionType(I32, params), typing.symbol)
-            fn.linkage = "internal"
+            ftype = ir.FunctionType(I32, params)
+            if typing.symbol in self.linked:
+                fn = self._callee(f"{typing.tree.name}.linked", self.linked[typing.symbol], ftype)
+            else:
+                fn = ir.Function(self.module, ftype, typing.symbol)
+                fn.linkage = "internal"
             self.fns[typing.symbol] = fn
         return fn
+
+    def export(self, typing: Typing) -> None:
+        """`tj_export`, an external copy of the entry specialisation's signature that calls it: what
+        a later tier-1 unit calls directly. The function itself stays internal, so the optimiser
+        may still change how it is called inside the module."""
+        inner = self.declare(typing)
+        fn = ir.Function(self.module, inner.function_type, EXPORT_NAME)
+        b = ir.IRBuilder(fn.append_basic_block())
+        b.ret(b.call(inner, list(fn.args)))
 
 
 I8 = ir.IntType(8)

@@ -135,13 +135,18 @@ class CompileQueue:
             self.llvm_lock.release()
 
     def _collect(self) -> None:
-        still = []
-        for unit in self._graveyard:
-            if unit.active() == 0:
-                unit.close()
-            else:
-                still.append(unit)
-        self._graveyard = still
+        # A unit is freed when no frame runs in it and no open unit calls its code directly
+        # (NativeUnit.link); closing one may free another, hence the repeat.
+        closed = True
+        while closed:
+            closed, still = False, []
+            for unit in self._graveyard:
+                if unit.active() == 0 and unit.linked_by == 0:
+                    unit.close()
+                    closed = True
+                else:
+                    still.append(unit)
+            self._graveyard = still
 
     def enforce_budget(self, keep: FunctionRecord | None = None) -> None:
         """Evict the least-called code until the cache fits; `keep` (just installed) stays, even

@@ -97,6 +97,42 @@ class DeepRecursion:
             return run(*args)
 
 
+def link_plan(engine: "Engine", program: Program, top: Typing, tier: int) -> tuple[list[Typing], dict[str, NativeUnit]]:
+    """Which specialisations this unit compiles, and which JIT'd callees it calls in code that
+    already runs (another function's live unit, compiled for the same argument and return types
+    under the same list rules): tier 1 calls those through their `tj_export` instead of compiling
+    them again, so a function's tier-1 compile costs its own body, not its callees'. Tier 2
+    compiles everything into one module, where the optimiser inlines the callees."""
+    links: dict[str, NativeUnit] = {}
+    compiled: dict[int, Typing] = {}
+    todo = [top]
+    while todo:
+        t = todo.pop()
+        if id(t) in compiled or t.symbol in links:
+            continue
+        unit = _live_unit_for(engine, program, t) if tier == 1 and t is not top else None
+        if unit is not None:
+            links[t.symbol] = unit
+            continue
+        compiled[id(t)] = t
+        todo.extend(t.callees.values())
+    ordered = [t for t in program.typings.values() if id(t) in compiled]
+    return ordered, links
+
+
+def _live_unit_for(engine: "Engine", program: Program, t: Typing) -> NativeUnit | None:
+    rec = engine.record_of(t.func)
+    if rec is None:
+        return None
+    for unit in reversed(rec.units):
+        own = getattr(unit, "typing", None)
+        if (own is not None and own.func is t.func and own.param_types == t.param_types
+                and own.returns == t.returns and unit.program.boxed_lists == program.boxed_lists
+                and unit.export_address and not unit.closed and not unit.retired):
+            return unit
+    return None
+
+
 def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = False,
                  owner: FunctionRecord | None = None) -> NativeUnit:
     """Compile `rec` (for an OSR continuation: a shadow record of `owner`'s function) at `tier`."""
@@ -119,13 +155,17 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
         mod.tier_up = functools.partial(LoopTierUp, engine, owner or rec, func)
         mod.tier_up_typing = typing
         mod.tier_up_after = max(1, TIER_UP_FACTOR * engine.config.tier2_loops)
+    specs, links = link_plan(engine, program, typing, tier)
+    mod.linked = {symbol: unit.export_address for symbol, unit in links.items()}
     lines: set[int] = set()
-    for spec in list(program.typings.values()):
+    for spec in specs:
         gen = FunctionGen(mod, spec)
         gen.generate()
         lines |= gen.lines
         if tier >= 2 and spec is not typing and not spec.recursive:
             gen.fn.attributes.add("alwaysinline")     # tier 2 inlines JIT'd callees into the caller
+    if not osr:
+        mod.export(typing)
     guard_failed = GuardFailed(engine, rec)
     tier2_at = engine.config.tier2_calls if tier == 1 and not osr else -1
     guard_failed.reasons = build_entry(mod, typing, guard_failed,
@@ -135,6 +175,8 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed],
                       mod.cell_addresses)
     guard_failed.unit = unit
+    unit.link(links.values())
+    unit.functions = [spec.tree.name for spec in specs]
     unit.stages_ms = {**stages, **unit.stages_ms}
     unit.signature = "(" + ", ".join(typing.param_types) + ") -> " + typing.returns
     unit.typing = typing

@@ -78,6 +78,10 @@ def summary(units: dict[int, Any]) -> str:
                       if tier == 1 else "")
                    + "; stages "
                    + ", ".join(f"{k} {v:.2f} ms" for k, v in unit.stages_ms.items()))
+        links = getattr(unit, "links", [])
+        if links:
+            out.append("  callees called in their own units (compiled before, not again): "
+                       + ", ".join(f"{u.typing.tree.name} (tier {u.tier})" for u in links))
         if tier >= 2:
             callees = [c.symbol for c in unit.program.typings.values() if c is not unit.typing]
             defined = set(re.findall(r"^define [^@]*@\"?([\w.]+)", unit.ir_after, re.M))

@@ -154,6 +154,11 @@ class NativeUnit:
         self._lap("codegen", t)
         self.code_bytes = sum(objects)
         self.entry_address = self.engine.get_function_address("tj_entry")
+        # what other tier-1 units call directly (codegen.ModuleGen.export); 0 for an OSR unit
+        self.export_address = self.engine.get_function_address("tj_export")
+        self.links: list[NativeUnit] = []     # units whose code this one calls directly
+        self.linked_by = 0                    # open units that call this one's code directly
+        self.functions: list[str] = []        # the functions compiled into this unit
         cells = cells or {}
         address = lambda name: cells.get(name) or self.engine.get_global_value_address(name)   # noqa: E731
         self._calls = ctypes.c_int64.from_address(address("tj_calls"))
@@ -167,6 +172,13 @@ class NativeUnit:
         self.signature = ""
         self.address_names: dict[int, str] = {}     # set by the compiler; see explain.named
         self._final_calls = 0
+
+    def link(self, units: Any) -> None:
+        """This unit's code calls theirs directly: they stay open (and their code in memory)
+        until this one is closed, whatever happens to their functions meanwhile."""
+        for unit in units:
+            unit.linked_by += 1
+            self.links.append(unit)
 
     def _lap(self, stage: str, start: float) -> None:
         self.stages_ms[stage] = (time.perf_counter() - start) * 1e3
@@ -222,6 +234,9 @@ class NativeUnit:
         self.context.close()
         self.context = None
         self.keepalive = []
+        for unit in self.links:     # their code may be freed now (compile_queue collects it)
+            unit.linked_by -= 1
+        self.links = []
 
 
 _dead_engine: Any = None

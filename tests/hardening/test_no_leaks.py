@@ -320,16 +320,6 @@ def left_held(a, b):
     return a * 1 + boom(b)
 def bump(xs, i):
     xs[i] += 1
-def total(fs, n):
-    s = 0.0
-    for i in range(n):
-        s += fs[i] * fs[-1 - i]
-    return s
-def scale(fs, k):
-    for i in range(len(fs)):
-        fs[i] = fs[i] * k
-    fs[0] += 0.0
-    return fs[-1]
 def bump_by(xs, i, b):
     xs[i] += boom(b)
 def appends(obj, a):

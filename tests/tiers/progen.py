@@ -44,6 +44,7 @@ class Program:
     source: str
     entry: str
     params: tuple[str, ...]  # the entry function's parameter types, INT or FLOAT
+    helper_params: tuple[str, ...] = ()   # the helper g's, likewise
 
 
 @dataclass
@@ -449,7 +450,7 @@ class _Builder:
         f_lines += self.block(scope, 1, 6)
         f_lines.append(f"    {self.entry_return}")
         source = "import math\n\n\n" + "\n".join(lines + [""] + f_lines) + "\n"
-        return Program(source, "f", f_params)
+        return Program(source, "f", f_params, g_params)
 
 
 @st.composite
