@@ -111,6 +111,18 @@ def run_passes(module: Any, tier: int) -> None:
     _pipeline(tier).run(module)
 
 
+def optimise_hot(module: Any, hot: set[str]) -> None:
+    """Tier 2's module passes, then tier 2's function passes on the functions named in `hot` and
+    tier 1's on the rest (the caller holds LLVM_LOCK): the shared runtime, whose refcount and
+    boxing helpers run in every tier-1 loop while its slow paths seldom run at all."""
+    full, quick = _pipeline(2), _pipeline(1)
+    full.mpm.run(module, full.pb)
+    for fn in module.functions:
+        if not fn.is_declaration:
+            pipeline = full if fn.name in hot else quick
+            pipeline.fpm.run(fn, pipeline.pb)
+
+
 def optimise(module: Any) -> None:
     """Tier 2's passes (the caller holds LLVM_LOCK)."""
     run_passes(module, 2)

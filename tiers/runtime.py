@@ -5,8 +5,8 @@ the error exit, the deopt) inside each module so the optimiser can inline and fo
 wants the opposite: its compile time grows with every instruction LLVM has to select and emit,
 and the helpers plus their inlined copies were about half of a small function's module. So
 tier-1 modules call `tj_rt_<name>` here instead. The bodies come from `ModuleGen`'s own builders
-(one source for both tiers), optimised once with tier 2's passes, and are called by address.
-This module's engine is never freed.
+(one source for both tiers), optimised once (the hot ones with tier 2's passes, see HOT), and are
+called by address. This module's engine is never freed.
 """
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from llvmlite import ir
 # every int slow path a module may ask for (codegen.ModuleGen.int_op_helper, helper `int_<Op>`)
 INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
            ast.BitAnd, ast.BitOr, ast.BitXor)
+# the helpers tier-1 loops call on their fast paths: optimised fully; the rest (slow paths, rare
+# work) only get their locals into registers, which takes the runtime's one-time compile from
+# about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
+HOT = ("xincref", "xdecref", "box_int", "unbox_int")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
          "deopt")
 HELPERS = PLAIN + tuple(f"int_{op.__name__}" for op in INT_OPS)
@@ -55,7 +59,7 @@ def address(name: str) -> int:
 
 def _build() -> None:
     from .codegen import ModuleGen
-    from .native import initialise, run_passes, target_machine
+    from .native import initialise, optimise_hot, target_machine
     initialise()
     with _lock:
         if _types:
@@ -71,7 +75,8 @@ def _build() -> None:
             b.ret_void() if isinstance(ftype.return_type, ir.VoidType) else b.ret(result)
         module = llvm.parse_assembly(str(mod.module))
         module.verify()
-        run_passes(module, 2)      # the IR optimised once; machine code plain (quick to make)
+        # the IR optimised once (the hot helpers fully, see HOT); machine code plain (quick to make)
+        optimise_hot(module, {fns[name].name for name in HOT} | {symbol(name) for name in HOT})
         engine = llvm.create_mcjit_compiler(module, target_machine(1))
         engine.set_object_cache(notify_func=lambda _module, buf: _code_bytes.append(len(buf)))
         engine.finalize_object()
