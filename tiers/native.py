@@ -225,7 +225,8 @@ class NativeUnit:
                     lock.release()
             elif not self.closed:
                 # Another thread is compiling: keep this code (a small leak) rather than free it
-                # under that thread's feet or let the context go before the engine.
+                # under that thread's feet or let the context go before the engine. Its links
+                # stay counted, so the code it calls is kept too.
                 for obj in (getattr(self, "engine", None), getattr(self, "context", None)):
                     if obj is not None:
                         obj.detach()
