@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Sequence
 from llvmlite import ir
 
 from . import arrays, capi, runtime, vectorise
+from .builder import new_builder
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -216,7 +217,7 @@ class ModuleGen:
     def _null_safe(self, name: str, body: Callable[[ir.IRBuilder, ir.Value], None]) -> ir.Function:
         """`void name(p) { if (p) body(p); }`, the shape of Py_XINCREF / Py_XDECREF."""
         fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), name)
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         with b.if_then(b.icmp_unsigned("!=", fn.args[0], NULL)):
             body(b, fn.args[0])
         b.ret_void()
@@ -259,7 +260,7 @@ class ModuleGen:
         """(i128, big) -> new PyLong reference (NULL on error)."""
         fn = ir.Function(self.module, ir.FunctionType(PTR, [I128, PTR]), "tj_box_int")
         lo, big = fn.args
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         with b.if_then(b.icmp_unsigned("!=", big, NULL)):
             b.call(self.capi("Py_IncRef"), [big])
             b.ret(big)
@@ -277,7 +278,7 @@ class ModuleGen:
         which one is held as a PyLong: 1 true, 0 false, -1 an exception is set."""
         fn = ir.Function(self.module, ir.FunctionType(I32, [I128, PTR, I128, PTR, I32]), "tj_compare_ints")
         alo, abig, blo, bbig, op = fn.args
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         xo = b.call(self.helper("box_int"), [alo, abig])
         yo = b.call(self.helper("box_int"), [blo, bbig])
         result = b.alloca(I32)
@@ -294,7 +295,7 @@ class ModuleGen:
         ret = ir.LiteralStructType([I128, PTR])
         fn = ir.Function(self.module, ir.FunctionType(ret, [PTR]), "tj_unbox_int")
         obj = fn.args[0]
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         ovf = b.alloca(I32)
         b.store(ir.Constant(I32, 0), ovf)
         small = b.call(self.capi("PyLong_AsLongLongAndOverflow"), [obj, ovf])
@@ -313,7 +314,7 @@ class ModuleGen:
         """`i32 tj_poll_due(i64 n)`, a safepoint's rare work: check for signals (1 = an exception
         is set) and, every GIL_MASK + 1 back-edges, let a waiting thread run (see _switch_point)."""
         fn = ir.Function(self.module, ir.FunctionType(I32, [I64]), "tj_poll_due")
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         failed = ir.Constant(I32, 1)
         with b.if_then(b.icmp_signed("!=", b.call(self.capi("PyErr_CheckSignals"), []), ir.Constant(I32, 0))):
             b.ret(failed)
@@ -330,7 +331,7 @@ class ModuleGen:
         """`void tj_call_hook(PyObject *hook)`: call an engine hook (asking for tier 2); a hook never
         fails the user's code, so its error, if any, is cleared."""
         fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR]), "tj_call_hook")
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         r = b.call(self.capi("PyObject_CallNoArgs"), [fn.args[0]])
         with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
             with then:
@@ -346,7 +347,7 @@ class ModuleGen:
         ends at the user's statement; an unknown line re-raises it as it is."""
         fn = ir.Function(self.module, ir.FunctionType(VOID, [PTR, I32]), "tj_reraise")
         raisers, line = fn.args
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         slots = [b.alloca(PTR) for _ in range(3)]
         b.call(self.capi("PyErr_Fetch"), slots)
         b.call(self.capi("PyErr_NormalizeException"), slots)
@@ -377,7 +378,7 @@ class ModuleGen:
         arguments untouched; its result (or NULL and its exception) is the call's."""
         fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, I32, PTR.as_pointer(), I64]), "tj_deopt")
         guard_failed, reason, args, nargs = fn.args
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         which = b.call(self.capi("PyLong_FromLongLong"), [b.sext(reason, I64)])
         with b.if_then(b.icmp_unsigned("==", which, NULL)):
             b.ret(NULL)
@@ -396,7 +397,7 @@ class ModuleGen:
         ret = ir.LiteralStructType([I128, PTR, I1])
         fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), f"tj_int_{op.__name__}")
         alo, abig, blo, bbig = fn.args
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         box = self.helper("box_int")
         xo = b.call(box, [alo, abig])
         yo = b.call(box, [blo, bbig])
@@ -447,7 +448,7 @@ class ModuleGen:
         may still change how it is called inside the module."""
         inner = self.declare(typing)
         fn = ir.Function(self.module, inner.function_type, EXPORT_NAME)
-        b = ir.IRBuilder(fn.append_basic_block())
+        b = new_builder(fn.append_basic_block())
         b.ret(b.call(inner, list(fn.args)))
 
 
@@ -532,7 +533,7 @@ class FunctionGen:
         body = fn.append_basic_block("body")
         self.err_block = fn.append_basic_block("error")
         self.ret_block = fn.append_basic_block("return")
-        self.b = ir.IRBuilder(self.alloca_block)
+        self.b = new_builder(self.alloca_block)
         # locals: one alloca per part, zero / NULL initialised so cleanup is always safe
         self.slots: dict[str, list[ir.Value]] = {}
         for name, ty in t.locals.items():
@@ -557,7 +558,7 @@ class FunctionGen:
         stored = _stored_names(t.tree.body)
         self.borrowed_params = {name for name, ty in zip(t.params, t.param_types)
                                 if name not in stored and t.locals[name] == ty}
-        self.b = ir.IRBuilder(body)
+        self.b = new_builder(body)
         if t.recursive:
             self._enter_recursion()
         args = list(fn.args[1:-1])

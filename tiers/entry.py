@@ -12,6 +12,7 @@ from typing import Any, Callable
 from llvmlite import ir
 
 from . import arrays, capi
+from .builder import new_builder
 from .capi import F64, I1, I32, I64, I128, PTR
 from .codegen import ModuleGen, thread_stack_limit
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
@@ -76,7 +77,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     active = mod.global_var("tj_active", I64)
     fn = ir.Function(m, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), ENTRY_NAME)
     self_, args, nargs = fn.args
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    b = new_builder(fn.append_basic_block("entry"))
     const = lambda obj: mod.const_obj(b, obj)      # noqa: E731
     reasons: list[str] = []
 

@@ -17,6 +17,8 @@ from typing import Any
 from llvmlite import binding as llvm
 from llvmlite import ir
 
+from .builder import new_builder
+
 # every int slow path a module may ask for (codegen.ModuleGen.int_op_helper, helper `int_<Op>`)
 INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
            ast.BitAnd, ast.BitOr, ast.BitXor)
@@ -57,22 +59,28 @@ def address(name: str) -> int:
     return _addresses[name]
 
 
-def _build() -> None:
+def build_module() -> tuple[Any, dict[str, ir.Function]]:
+    """The runtime's module (a ModuleGen) and its helpers, by name: each body internal, with an
+    external wrapper `tj_rt_<name>` (the bodies may still inline into each other)."""
     from .codegen import ModuleGen
+    mod = ModuleGen("tj_runtime", tier=2)      # full bodies, optimised
+    fns = {name: mod.helper(name) for name in HELPERS}
+    for name, fn in fns.items():
+        ftype = fn.function_type
+        wrapper = ir.Function(mod.module, ftype, symbol(name))
+        b = new_builder(wrapper.append_basic_block())
+        result = b.call(fn, list(wrapper.args))
+        b.ret_void() if isinstance(ftype.return_type, ir.VoidType) else b.ret(result)
+    return mod, fns
+
+
+def _build() -> None:
     from .native import initialise, optimise_hot, target_machine
     initialise()
     with _lock:
         if _types:
             return
-        mod = ModuleGen("tj_runtime", tier=2)      # full bodies, optimised
-        fns = {name: mod.helper(name) for name in HELPERS}
-        # an external wrapper per helper: the bodies stay internal (and inlinable into each other)
-        for name, fn in fns.items():
-            ftype = fn.function_type
-            wrapper = ir.Function(mod.module, ftype, symbol(name))
-            b = ir.IRBuilder(wrapper.append_basic_block())
-            result = b.call(fn, list(wrapper.args))
-            b.ret_void() if isinstance(ftype.return_type, ir.VoidType) else b.ret(result)
+        mod, fns = build_module()
         module = llvm.parse_assembly(str(mod.module))
         module.verify()
         # the IR optimised once (the hot helpers fully, see HOT); machine code plain (quick to make)
