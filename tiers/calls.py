@@ -12,7 +12,7 @@ import math
 
 from llvmlite import ir
 
-from .capi import F64, I32, I64, I128
+from .capi import F64, I32, I64
 from .frontend import Unsupported
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
                     is_np_number, elem)
@@ -69,7 +69,7 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     callee = gen.t.callees[id(node)]
     fn = gen.mod.declare(callee)
     b = gen.b
-    ret = gen.entry_alloca(ir.LiteralStructType(parts(callee.returns) or [ir.IntType(8)]))
+    ret = gen.entry_alloca(ir.LiteralStructType(parts(callee.returns, gen.iw) or [ir.IntType(8)]))
     passed = [gen.ops.coerce(a, pty, node.lineno) for a, pty in zip(args, callee.param_types)]
     status = b.call(fn, [ret] + [x for v in passed for x in unpack(v)] + [gen.fn.args[-1]])
     # arguments are borrowed by the callee: release our temporaries (not what we read in place)
@@ -78,7 +78,7 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
         gen.fail(node.lineno)
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
-              for i in range(len(parts(callee.returns)))]
+              for i in range(len(parts(callee.returns, gen.iw)))]
     return pack(callee.returns, values)
 
 
@@ -96,27 +96,27 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
         if is_array(a.ty):
             size = gen.array_len(a.a)
             ops.release(a)
-            return V(INT, b.sext(size, I128), NULL)
+            return V(INT, b.sext(size, gen.iw), NULL)
         if is_list(a.ty):
             size = gen.list_len(a.a)
             ops.release(a)
-            return V(INT, b.sext(size, I128), NULL)
+            return V(INT, b.sext(size, gen.iw), NULL)
         o = ops.box(a, line)
         size = ops.call("PyObject_Size", o)
         ops.xdecref(o)
         with b.if_then(b.icmp_signed("<", size, ir.Constant(I64, 0)), likely=False):
             gen.fail(line)
-        return V(INT, b.sext(size, I128), NULL)
+        return V(INT, b.sext(size, gen.iw), NULL)
     if name == "abs" and ty == FLOAT:
         return V(FLOAT, b.call(gen.intrinsic("llvm.fabs.f64"), [args[0].a]))
     if name == "abs" and ty == INT:
         x = ops.coerce(args[0], INT, line)
-        neg = b.icmp_signed("<", x.a, ir.Constant(I128, 0))
+        neg = b.icmp_signed("<", x.a, ir.Constant(gen.iw, 0))
         small = ops.is_small(x)
-        res = [gen.entry_alloca(p) for p in parts(INT)]
+        res = [gen.entry_alloca(p) for p in parts(INT, gen.iw)]
         with b.if_else(b.and_(small, neg)) as (then, other):
             with then:
-                r = ops.int_binop(ast.Sub, V(INT, ir.Constant(I128, 0), NULL), ops.dup(x), ast.Sub(), line)
+                r = ops.int_binop(ast.Sub, V(INT, ir.Constant(gen.iw, 0), NULL), ops.dup(x), ast.Sub(), line)
                 b.store(r.a, res[0]); b.store(r.big, res[1])
             with other:
                 with b.if_else(small) as (s_then, s_other):
@@ -132,7 +132,7 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
     if name in ("min", "max"):
         # Python keeps the first of equal items: max replaces only on '>', min only on '<'.
         op = ast.Gt() if name == "max" else ast.Lt()
-        res = [gen.entry_alloca(p) for p in parts(ty)]
+        res = [gen.entry_alloca(p) for p in parts(ty, gen.iw)]
         first = ops.coerce(args[0], ty, line)
         for s, v in zip(res, unpack(first)):
             b.store(v, s)
@@ -193,10 +193,10 @@ def float_to_int(gen, d: ir.Value, slow) -> V:
     b = gen.b
     t = b.call(gen.intrinsic("llvm.trunc.f64"), [d])
     ok = b.and_(b.fcmp_ordered(">=", t, ir.Constant(F64, -9.2e18)), b.fcmp_ordered("<=", t, ir.Constant(F64, 9.2e18)))
-    res = [gen.entry_alloca(p) for p in parts(INT)]
+    res = [gen.entry_alloca(p) for p in parts(INT, gen.iw)]
     with b.if_else(ok, likely=True) as (then, other):
         with then:
-            b.store(b.sext(b.fptosi(t, I64), I128), res[0])
+            b.store(b.sext(b.fptosi(t, I64), gen.iw), res[0])
             b.store(NULL, res[1])
         with other:
             r = slow()

@@ -104,9 +104,15 @@ EXPORT_NAME = "tj_export"
 class ModuleGen:
     """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
 
-    def __init__(self, name: str, tier: int, tier2_hook: Any = None, tier2_chunks: int = -1) -> None:
+    def __init__(self, name: str, tier: int, tier2_hook: Any = None, tier2_chunks: int = -1,
+                 int_bits: int | None = None) -> None:
         self.module = _Module(name=name)
         self.tier = tier
+        # How many bits an int holds natively before it becomes a PyLong: 128 at tier 2, 64 at
+        # tier 1 (and in the shared runtime tier 1 calls), whose compile time it halves for int
+        # code (LLVM's fast instruction selector cannot select i128; see docs/tiers.md).
+        self.int_bits = int_bits or (64 if tier == 1 else 128)
+        self.int_t = ir.IntType(self.int_bits)
         self.tier2_hook = tier2_hook
         self.tier2_chunks = tier2_chunks
         self.keepalive: list[Any] = []
@@ -163,12 +169,12 @@ class ModuleGen:
         fn = self.module.globals.get(name)
         if fn is not None:
             return fn
-        if name.endswith("with.overflow.i128"):
-            ty = ir.FunctionType(ir.LiteralStructType([I128, I1]), [I128, I128])
-        elif name.endswith("with.overflow.i64"):
-            ty = ir.FunctionType(ir.LiteralStructType([I64, I1]), [I64, I64])
-        elif name == "llvm.abs.i128":
-            ty = ir.FunctionType(I128, [I128, I1])
+        if ".with.overflow.i" in name or name.startswith("llvm.abs.i"):
+            ity = ir.IntType(int(name.rsplit(".i", 1)[1]))
+            if name.startswith("llvm.abs."):
+                ty = ir.FunctionType(ity, [ity, I1])
+            else:
+                ty = ir.FunctionType(ir.LiteralStructType([ity, I1]), [ity, ity])
         else:   # llvm.<op>.f64
             n = 2 if name in ("llvm.pow.f64", "llvm.copysign.f64") else 1
             ty = ir.FunctionType(F64, [F64] * n)
@@ -195,7 +201,7 @@ class ModuleGen:
         return fn
 
     def int_op_helper(self, op: type) -> ir.Function:
-        """`{i128, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
+        """`{native, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
         return self.helper(f"int_{op.__name__}")
 
     def _runtime(self, name: str) -> ir.Function:
@@ -257,13 +263,17 @@ class ModuleGen:
         return self._null_safe("tj_xdecref", decref)
 
     def _helper_box_int(self) -> ir.Function:
-        """(i128, big) -> new PyLong reference (NULL on error)."""
-        fn = ir.Function(self.module, ir.FunctionType(PTR, [I128, PTR]), "tj_box_int")
+        """(native, big) -> new PyLong reference (NULL on error)."""
+        iw = self.int_t
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [iw, PTR]), "tj_box_int")
         lo, big = fn.args
         b = new_builder(fn.append_basic_block())
         with b.if_then(b.icmp_unsigned("!=", big, NULL)):
             b.call(self.capi("Py_IncRef"), [big])
             b.ret(big)
+        if iw == I64:
+            b.ret(b.call(self.capi("PyLong_FromLongLong"), [lo]))
+            return fn
         low = b.trunc(lo, I64)
         with b.if_then(b.icmp_signed("==", b.sext(low, I128), lo), likely=True):
             b.ret(b.call(self.capi("PyLong_FromLongLong"), [low]))
@@ -276,7 +286,8 @@ class ModuleGen:
     def _helper_compare_ints(self) -> ir.Function:
         """`i32 tj_compare_ints(alo, abig, blo, bbig, op)`: CPython's comparison of two ints of
         which one is held as a PyLong: 1 true, 0 false, -1 an exception is set."""
-        fn = ir.Function(self.module, ir.FunctionType(I32, [I128, PTR, I128, PTR, I32]), "tj_compare_ints")
+        iw = self.int_t
+        fn = ir.Function(self.module, ir.FunctionType(I32, [iw, PTR, iw, PTR, I32]), "tj_compare_ints")
         alo, abig, blo, bbig, op = fn.args
         b = new_builder(fn.append_basic_block())
         xo = b.call(self.helper("box_int"), [alo, abig])
@@ -291,8 +302,9 @@ class ModuleGen:
         return fn
 
     def _helper_unbox_int(self) -> ir.Function:
-        """PyLong (borrowed) -> (i128, big): big is NULL unless the value needs more than 128 bits."""
-        ret = ir.LiteralStructType([I128, PTR])
+        """PyLong (borrowed) -> (native, big): big is NULL unless the value needs more than int_bits."""
+        iw = self.int_t
+        ret = ir.LiteralStructType([iw, PTR])
         fn = ir.Function(self.module, ir.FunctionType(ret, [PTR]), "tj_unbox_int")
         obj = fn.args[0]
         b = new_builder(fn.append_basic_block())
@@ -300,7 +312,10 @@ class ModuleGen:
         b.store(ir.Constant(I32, 0), ovf)
         small = b.call(self.capi("PyLong_AsLongLongAndOverflow"), [obj, ovf])
         with b.if_then(b.icmp_signed("==", b.load(ovf), ir.Constant(I32, 0)), likely=True):
-            b.ret(_pair(b, ret, b.sext(small, I128), NULL))
+            b.ret(_pair(b, ret, b.sext(small, iw), NULL))
+        if iw == I64:     # it does not fit in 64 bits: keep the object (no error was set)
+            b.ret(_pair(b, ret, ir.Constant(iw, 0), obj))
+            return fn
         buf = b.alloca(I128)
         r = b.call(self.capi("_PyLong_AsByteArray"), [obj, b.bitcast(buf, PTR), ir.Constant(I64, 16),
                                                       ir.Constant(I32, 1), ir.Constant(I32, 1), ir.Constant(I32, 1)])
@@ -394,15 +409,16 @@ class ModuleGen:
     def _int_op(self, op: type) -> ir.Function:
         """The body of int_op_helper(op)."""
         from .values import _PY_NUMBER
-        ret = ir.LiteralStructType([I128, PTR, I1])
-        fn = ir.Function(self.module, ir.FunctionType(ret, [I128, PTR, I128, PTR]), f"tj_int_{op.__name__}")
+        iw = self.int_t
+        ret = ir.LiteralStructType([iw, PTR, I1])
+        fn = ir.Function(self.module, ir.FunctionType(ret, [iw, PTR, iw, PTR]), f"tj_int_{op.__name__}")
         alo, abig, blo, bbig = fn.args
         b = new_builder(fn.append_basic_block())
         box = self.helper("box_int")
         xo = b.call(box, [alo, abig])
         yo = b.call(box, [blo, bbig])
         bad = b.or_(b.icmp_unsigned("==", xo, NULL), b.icmp_unsigned("==", yo, NULL))
-        fail = ir.Constant(ret, [ir.Constant(I128, 0), NULL, ir.Constant(I1, 1)])
+        fail = ir.Constant(ret, [ir.Constant(iw, 0), NULL, ir.Constant(I1, 1)])
         with b.if_then(bad, likely=False):
             b.call(self.helper("xdecref"), [xo])
             b.call(self.helper("xdecref"), [yo])
@@ -429,9 +445,9 @@ class ModuleGen:
         another unit's machine code called through its address (tier 1, see compiler.link_plan)."""
         fn = self.fns.get(typing.symbol)
         if fn is None:
-            params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns) or [I8]))]
+            params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns, self.int_t) or [I8]))]
             for ty in typing.param_types:
-                params += parts(ty)
+                params += parts(ty, self.int_t)
             params.append(PTR)    # the stack limit: recursion below this address goes on interpreted
             ftype = ir.FunctionType(I32, params)
             if typing.symbol in self.linked:
@@ -469,6 +485,9 @@ class FunctionGen:
         self.ops = Ops(self)
         self.current: ast.AST | None = None
         self.loops: list[tuple[ir.Block, ir.Block]] = []   # (continue target, break target)
+        # the loops around the code being generated, outermost first: their kind and how to hand
+        # over what they have still to do (new references), for osr.RangeFallback
+        self.loop_stack: list[tuple[str, Callable[[], list[ir.Value]]]] = []
         self.lines: set[int] = set()
         self.held: list[V] = []     # values an expression holds while it evaluates more (see fail)
 
@@ -476,6 +495,11 @@ class FunctionGen:
     @property
     def builder(self) -> ir.IRBuilder:
         return self.b
+
+    @property
+    def iw(self) -> ir.IntType:
+        """The native int's type in this module (ModuleGen.int_bits)."""
+        return self.mod.int_t
 
     def capi(self, name: str) -> ir.Function:
         return self.mod.capi(name)
@@ -537,8 +561,8 @@ class FunctionGen:
         # locals: one alloca per part, zero / NULL initialised so cleanup is always safe
         self.slots: dict[str, list[ir.Value]] = {}
         for name, ty in t.locals.items():
-            slots = [self.b.alloca(p, name=f"{name}.{i}") for i, p in enumerate(parts(ty))]
-            for s, p in zip(slots, parts(ty)):
+            slots = [self.b.alloca(p, name=f"{name}.{i}") for i, p in enumerate(parts(ty, self.iw))]
+            for s, p in zip(slots, parts(ty, self.iw)):
                 self.b.store(ir.Constant(p, None), s)
             self.slots[name] = slots
         self.bound: dict[str, ir.Value] = {}
@@ -563,7 +587,7 @@ class FunctionGen:
             self._enter_recursion()
         args = list(fn.args[1:-1])
         for name, ty in zip(t.params, t.param_types):
-            n = len(parts(ty))
+            n = len(parts(ty, self.iw))
             v = pack(ty, args[:n])
             args = args[n:]
             if name not in self.borrowed_params:
@@ -618,7 +642,7 @@ class FunctionGen:
         t = self.t
         args, items = list(self.fn.args[1:-1]), []
         for ty in t.param_types:
-            n = len(parts(ty))
+            n = len(parts(ty, self.iw))
             items.append(self._boxed_raw(self.ops.dup(pack(ty, args[:n]))))
             args = args[n:]
         arr = self.entry_alloca(ir.ArrayType(PTR, max(1, len(items))))
@@ -942,7 +966,9 @@ class FunctionGen:
         b.cbranch(cond, body, orelse)
         b.position_at_end(body)
         self.loops.append((head, end))
+        self.loop_stack.append(("while", list))
         self.block(s.body)
+        self.loop_stack.pop()
         self.loops.pop()
         if not b.block.is_terminated:
             tier_up = None
@@ -952,14 +978,18 @@ class FunctionGen:
             b.branch(head)
         self._loop_else(s, orelse, end)
 
-    def _loop_body(self, s: ast.For, body: ir.Block, step_block: ir.Block, end: ir.Block, item) -> None:
-        """The body of a `for`: bind the target, run the statements (continue -> step, break -> end)."""
+    def _loop_body(self, s: ast.For, body: ir.Block, step_block: ir.Block, end: ir.Block, item,
+                   state: tuple[str, Callable[[], list[ir.Value]]]) -> None:
+        """The body of a `for`: bind the target, run the statements (continue -> step, break -> end).
+        `state` is the loop's kind and its remaining work, as loop_stack holds them."""
         b = self.b
         b.position_at_end(body)
         self.current = s
         self.store_local(s.target.id, item())
         self.loops.append((step_block, end))
+        self.loop_stack.append(state)
         self.block(s.body)
+        self.loop_stack.pop()
         self.loops.pop()
         if not b.block.is_terminated:
             b.branch(step_block)
@@ -999,6 +1029,7 @@ class FunctionGen:
                 return V(OBJ, b.load(nxt))
             def advance() -> None:
                 pass
+            state = ("iter", lambda: [self._new_ref(b.load(lst))])
         else:
             seq = self.expr(s.iter)
             lst = self.entry_alloca(PTR)
@@ -1021,6 +1052,7 @@ class FunctionGen:
                     return self.list_get(b.load(lst), b.load(index), ety, line)
             def advance() -> None:
                 b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
+            state = ("seq", lambda: [self._new_ref(b.load(lst)), self.ops.call("PyLong_FromLongLong", b.load(index))])
         head = self.fn.append_basic_block("for.head")
         body = self.fn.append_basic_block("for.body")
         step_block = self.fn.append_basic_block("for.step")
@@ -1029,7 +1061,7 @@ class FunctionGen:
         b.branch(head)
         b.position_at_end(head)
         b.cbranch(has_next(), body, orelse)
-        self._loop_body(s, body, step_block, end, item)
+        self._loop_body(s, body, step_block, end, item, state)
         b.position_at_end(step_block)
         advance()
         self._poll(line)
@@ -1045,17 +1077,17 @@ class FunctionGen:
         line = s.lineno
         consts = [a.value for a in s.iter.args if isinstance(a, ast.Constant) and type(a.value) is int]
         if len(consts) == len(s.iter.args) and (0 in consts[2:] or len(range(*consts)) <= CHUNK):
-            if 0 not in consts[2:] and _fits_i128(range(*consts)):
+            if 0 not in consts[2:] and _fits(range(*consts), self.mod.int_bits):
                 return self.short_range_loop(s, range(*consts))
         start, stop, step = self.range_args(s, line)
-        index = self.entry_alloca(I128)
-        chunk_end = self.entry_alloca(I128)
+        index = self.entry_alloca(self.iw)
+        chunk_end = self.entry_alloca(self.iw)
         b.store(start, index)
         if isinstance(step, ir.Constant):      # range(n), range(a, b), range(a, b, 2): known direction
             def before(i: ir.Value, limit: ir.Value) -> ir.Value:
                 return b.icmp_signed("<" if step.constant > 0 else ">", i, limit)
         else:
-            up = b.icmp_signed(">", step, ir.Constant(I128, 0))
+            up = b.icmp_signed(">", step, ir.Constant(self.iw, 0))
 
             def before(i: ir.Value, limit: ir.Value) -> ir.Value:
                 return b.select(up, b.icmp_signed("<", i, limit), b.icmp_signed(">", i, limit))
@@ -1063,7 +1095,7 @@ class FunctionGen:
         head, chunk, body, step_block, safepoint, orelse, end = (
             self.fn.append_basic_block(f"range.{x}")
             for x in ("head", "chunk", "body", "step", "safepoint", "else", "end"))
-        next_start = self.entry_alloca(I128)
+        next_start = self.entry_alloca(self.iw)
         last_chunk = self.entry_alloca(I1)
         b.branch(head)
         b.position_at_end(head)
@@ -1071,14 +1103,14 @@ class FunctionGen:
         b.position_at_end(chunk)
         # Where the next run starts is fixed before this one runs, so nothing after the inner loop
         # needs its final index, and LLVM may delete an inner loop that does no work.
-        if isinstance(step, ir.Constant) and abs(step.constant) * CHUNK < 1 << 126:
-            stride, stride_wraps = ir.Constant(I128, step.constant * CHUNK), None
+        if isinstance(step, ir.Constant) and abs(step.constant) * CHUNK < 1 << (self.mod.int_bits - 2):
+            stride, stride_wraps = ir.Constant(self.iw, step.constant * CHUNK), None
         else:
-            pair = b.call(self.intrinsic("llvm.smul.with.overflow.i128"), [step, ir.Constant(I128, CHUNK)])
+            pair = b.call(self.intrinsic(f"llvm.smul.with.overflow.i{self.mod.int_bits}"), [step, ir.Constant(self.iw, CHUNK)])
             stride, stride_wraps = b.extract_value(pair, 0), b.extract_value(pair, 1)
-        # The counter must never wrap: bounds need only fit in 128 bits, so a range may end within
-        # a step of 2**127, and a huge step may overflow the next run's start.
-        pair = b.call(self.intrinsic("llvm.sadd.with.overflow.i128"), [b.load(index), stride])
+        # The counter must never wrap: bounds need only fit its width, so a range may end within
+        # a step of its limit, and a huge step may overflow the next run's start.
+        pair = b.call(self.intrinsic(f"llvm.sadd.with.overflow.i{self.mod.int_bits}"), [b.load(index), stride])
         far = b.extract_value(pair, 0)
         wrapped = b.extract_value(pair, 1) if stride_wraps is None else b.or_(stride_wraps, b.extract_value(pair, 1))
         more = b.and_(b.not_(wrapped), before(far, stop))
@@ -1090,14 +1122,15 @@ class FunctionGen:
             vectorise.emit(self, vector_plan, index, chunk_end, body, safepoint)
         else:
             b.branch(body)
-        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
+        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
+                        ("range", lambda: self._boxed_ints(b.load(index), stop, step)))
         b.position_at_end(step_block)
         if isinstance(step, ir.Constant) and abs(step.constant) == 1:
-            # index < chunk_end <= stop < 2**127 (or > for -1): one more step cannot wrap
+            # index < chunk_end <= stop < the counter's limit (or > for -1): one more step cannot wrap
             nxt = b.add(b.load(index), step)
             go_on = before(nxt, b.load(chunk_end))
-        else:   # only the last run can step past the end, and past 2**127 (chunk_end is stop)
-            pair = b.call(self.intrinsic("llvm.sadd.with.overflow.i128"), [b.load(index), step])
+        else:   # only the last run can step past the end, and past the limit (chunk_end is stop)
+            pair = b.call(self.intrinsic(f"llvm.sadd.with.overflow.i{self.mod.int_bits}"), [b.load(index), step])
             nxt = b.extract_value(pair, 0)
             go_on = b.and_(b.not_(b.extract_value(pair, 1)), before(nxt, b.load(chunk_end)))
         b.store(nxt, index)
@@ -1120,17 +1153,19 @@ class FunctionGen:
         """`for j in range(4)`: a constant, short trip count needs no safepoint (the enclosing loop
         has one), which leaves LLVM free to unroll it completely."""
         b = self.b
-        index = self.entry_alloca(I128)
-        b.store(ir.Constant(I128, r.start), index)
+        index = self.entry_alloca(self.iw)
+        b.store(ir.Constant(self.iw, r.start), index)
         head, body, step_block, orelse, end = (self.fn.append_basic_block(f"short.{x}")
                                                for x in ("head", "body", "step", "else", "end"))
         b.branch(head)
         b.position_at_end(head)
         cmp = "<" if r.step > 0 else ">"
-        b.cbranch(b.icmp_signed(cmp, b.load(index), ir.Constant(I128, r.stop)), body, orelse)
-        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL))
+        b.cbranch(b.icmp_signed(cmp, b.load(index), ir.Constant(self.iw, r.stop)), body, orelse)
+        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
+                        ("range", lambda: self._boxed_ints(b.load(index), ir.Constant(self.iw, r.stop),
+                                                           ir.Constant(self.iw, r.step))))
         b.position_at_end(step_block)
-        b.store(b.add(b.load(index), ir.Constant(I128, r.step)), index)
+        b.store(b.add(b.load(index), ir.Constant(self.iw, r.step)), index)
         b.branch(head)
         self._loop_else(s, orelse, end)
 
@@ -1140,18 +1175,18 @@ class FunctionGen:
         vals = self.evaluate(call.args, lambda a: self.index_value(self.operand(a), line))
         small = self.ops.is_small(*vals)
         if len(vals) == 1:
-            start, stop, step = ir.Constant(I128, 0), vals[0].a, ir.Constant(I128, 1)
+            start, stop, step = ir.Constant(self.iw, 0), vals[0].a, ir.Constant(self.iw, 1)
         else:
             start, stop = vals[0].a, vals[1].a
-            step = vals[2].a if len(vals) == 3 else ir.Constant(I128, 1)
-        # The counter is 128 bits wide, so any bound below 2**127 runs natively; bounds native by
+            step = vals[2].a if len(vals) == 3 else ir.Constant(self.iw, 1)
+        # The counter is as wide as a native int, so any native bound runs natively; bounds native by
         # construction (`range(len(xs))`, `range(i)`) with a constant step need no way out.
         constant_step = isinstance(step, ir.Constant)
         if not (small is TRUE and constant_step and step.constant != 0):
             if constant_step:
                 bad = b.not_(small) if step.constant != 0 else ir.Constant(I1, 1)
             else:
-                bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(I128, 0)))
+                bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(self.iw, 0)))
             with b.if_then(bad, likely=False):
                 self._range_fallback(s, vals, line)
         for v in vals:
@@ -1159,22 +1194,31 @@ class FunctionGen:
         return start, stop, step
 
     def _range_fallback(self, s: ast.For, vals: list[V], line: int) -> None:
-        """A zero step (range() raises CPython's error) or bounds past the 128-bit counter: the
-        rest of the call, from this loop on, runs in the interpreter (osr.RangeFallback), so the
-        answer is CPython's. A loop inside another loop cannot be resumed alone: it refuses."""
+        """A zero step (range() raises CPython's error) or bounds past the counter: the rest of
+        the call, from this loop on, runs in the interpreter (osr.RangeFallback), so the answer is
+        CPython's. Inside other loops, each of them goes on from where it is (loop_stack)."""
         params = set(self.t.params)
-        bound = assigned_at(self.t.tree.body, s, params, set(self.t.locals))
-        if bound is None:
-            self.ops.call_python(_range_refused, [self.ops.share(v) for v in vals], NONE, line)
-            return
-        one, zero = V(INT, ir.Constant(I128, 1), NULL), V(INT, ir.Constant(I128, 0), NULL)
+        bound = assigned_at(self.t.tree.body, s, params, set(self.t.locals), through_loops=True)
+        assert bound is not None, "a range loop is reached through blocks, ifs and loops"
+        one, zero = V(INT, ir.Constant(self.iw, 1), NULL), V(INT, ir.Constant(self.iw, 0), NULL)
         bounds = [zero, vals[0], one] if len(vals) == 1 else vals + [one] * (3 - len(vals))
         extra = [self.b.call(self.helper("box_int"), [v.a, v.big]) for v in bounds]
         for v in vals:      # the tuple holds its own references; this path returns from the call
             self.ops.release(v)
+        enclosing = tuple(kind for kind, _ in self.loop_stack)
+        for _, state in self.loop_stack:
+            extra += state()
         names = self._live_names(s, bound)
-        self._hand_over(s, RangeFallback(self.t.tree, s, names, self.t.func), names, extra, line,
+        self._hand_over(s, RangeFallback(self.t.tree, s, names, self.t.func, enclosing), names, extra, line,
                         may_decline=False)
+
+    def _new_ref(self, p: ir.Value) -> ir.Value:
+        self.ops.xincref(p)
+        return p
+
+    def _boxed_ints(self, *natives: ir.Value) -> list[ir.Value]:
+        """New references to native ints (NULL, with the error set, where boxing fails)."""
+        return [self._boxed_raw(V(INT, x, NULL)) for x in natives]
 
     def index_value(self, v: V, line: int) -> V:
         """An int from an object the way range() takes it (`__index__`, CPython's TypeError)."""
@@ -1258,7 +1302,7 @@ class FunctionGen:
         ety = array_item(cont.ty)
         keep = self.ops.share(idx)
         ok, slot = self.array_slot(cont, idx, line)
-        res = self.entry_alloca(parts(ety)[0])
+        res = self.entry_alloca(parts(ety, self.iw)[0])
         with b.if_else(ok, likely=True) as (then, other):
             with then:
                 b.store(b.load(slot), res)
@@ -1341,7 +1385,7 @@ class FunctionGen:
     def _index_keep(self, idx: V) -> V:
         """The index as an int, kept for CPython's own item access on the slow path."""
         if idx.ty == BOOL:
-            return V(INT, self.b.zext(idx.a, I128), NULL)
+            return V(INT, self.b.zext(idx.a, self.iw), NULL)
         return self.ops.share(V(INT, idx.a, idx.big, borrowed=idx.borrowed))
 
     def load_item(self, cont: V, idx: V, ety: str, line: int) -> V:
@@ -1351,7 +1395,7 @@ class FunctionGen:
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
             keep = self._index_keep(idx)
             ok, i = self.index_of(cont.a, idx, line)
-            res = [self.entry_alloca(p) for p in parts(ety)]
+            res = [self.entry_alloca(p) for p in parts(ety, self.iw)]
             with b.if_else(ok, likely=True) as (then, other):
                 with then:
                     v = self.list_get(cont.a, i, elem(cont.ty), line)
@@ -1499,7 +1543,7 @@ class FunctionGen:
         return pack(ty, [b.load(s) for s in res])
 
     def _join_slots(self, ty: str) -> list[ir.Value]:
-        return [self.entry_alloca(p) for p in parts(ty)]
+        return [self.entry_alloca(p) for p in parts(ty, self.iw)]
 
     def bool_op(self, node: ast.BoolOp, ty: str) -> V:
         b = self.b
@@ -1608,16 +1652,11 @@ def _raise_recursion(*args: Any) -> None:
     raise RecursionError("maximum recursion depth exceeded")
 
 
-def _fits_i128(r: range) -> bool:
-    """A constant range whose every index, and the one past its end, fits the 128-bit counter."""
-    limit = 1 << 127
+def _fits(r: range, bits: int) -> bool:
+    """A constant range whose every index, and the one past its end, fits a `bits`-bit counter."""
+    limit = 1 << (bits - 1)
     ends = (r.start, r.stop, r.start + len(r) * r.step)
     return all(-limit <= x < limit for x in ends)
-
-
-def _range_refused(*bounds: Any) -> None:
-    range(*bounds)      # CPython's own error for a zero step
-    raise OverflowError("tierjit: range() bounds past 2**127 are not compiled in a nested loop")
 
 
 def _list_changed() -> None:

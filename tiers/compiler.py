@@ -99,8 +99,8 @@ class DeepRecursion:
 
 def link_plan(engine: "Engine", program: Program, top: Typing, tier: int) -> tuple[list[Typing], dict[str, NativeUnit]]:
     """Which specialisations this unit compiles, and which JIT'd callees it calls in code that
-    already runs (another function's live unit, compiled for the same argument and return types
-    under the same list rules): tier 1 calls those through their `tj_export` instead of compiling
+    already runs (another function's live tier-1 unit, compiled for the same argument and return
+    types under the same list rules): tier 1 calls those through their `tj_export` instead of compiling
     them again, so a function's tier-1 compile costs its own body, not its callees'. Tier 2
     compiles everything into one module, where the optimiser inlines the callees."""
     links: dict[str, NativeUnit] = {}
@@ -126,7 +126,8 @@ def _live_unit_for(engine: "Engine", program: Program, t: Typing) -> NativeUnit 
         return None
     for unit in reversed(rec.units):
         own = getattr(unit, "typing", None)
-        if (own is not None and own.func is t.func and own.param_types == t.param_types
+        # a tier-1 unit: tier 2 holds ints in 128 bits, tier 1 in 64 (ModuleGen.int_bits)
+        if (unit.tier == 1 and own is not None and own.func is t.func and own.param_types == t.param_types
                 and own.returns == t.returns and unit.program.boxed_lists == program.boxed_lists
                 and unit.export_address and not unit.closed and not unit.retired):
             return unit

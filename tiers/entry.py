@@ -13,7 +13,7 @@ from llvmlite import ir
 
 from . import arrays, capi
 from .builder import new_builder
-from .capi import F64, I1, I32, I64, I128, PTR
+from .capi import F64, I1, I32, I64, PTR
 from .codegen import ModuleGen, thread_stack_limit
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
                     is_array, is_list)
@@ -136,13 +136,13 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
             with b.if_else(is_np) as (then, other):
                 with then:
                     slot = b.gep(arg, [ir.Constant(I64, arrays.layout().scalar_value)])
-                    np_value = b.sext(b.load(b.bitcast(slot, I64.as_pointer())), I128)
+                    np_value = b.sext(b.load(b.bitcast(slot, I64.as_pointer())), mod.int_t)
                     np_block = b.block
                 with other:
                     pair = b.call(mod.helper("unbox_int"), [arg])
                     py_value, py_big = b.extract_value(pair, 0), b.extract_value(pair, 1)
                     py_block = b.block
-            value, big = b.phi(I128), b.phi(PTR)
+            value, big = b.phi(mod.int_t), b.phi(PTR)
             value.add_incoming(np_value, np_block)
             value.add_incoming(py_value, py_block)
             big.add_incoming(NULL, np_block)
@@ -185,7 +185,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     n = bump(calls, 1)
     with b.if_then(b.icmp_signed("==", n, ir.Constant(I64, tier2_at)), likely=False):
         b.call(mod.helper("call_hook"), [const(tier2_hook)])
-    ret = b.alloca(ir.LiteralStructType(parts(top.returns) or [ir.IntType(8)]))
+    ret = b.alloca(ir.LiteralStructType(parts(top.returns, mod.int_t) or [ir.IntType(8)]))
     limit = ir.Constant(PTR, None)
     if any(t.recursive for t in _all_typings(top)):
         limit = _stack_limit(mod, b, b.ptrtoint(ret, I64))
@@ -196,7 +196,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     # success: box the result
     b.position_at_end(ok_block)
     bump(active, -1)
-    values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)])) for i in range(len(parts(top.returns)))]
+    values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)])) for i in range(len(parts(top.returns, mod.int_t)))]
     b.ret(_box(mod, b, pack(top.returns, values)))
     # error: re-raise from a frame at the user's line
     b.position_at_end(err_block)

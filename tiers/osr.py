@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 import sys
 import time
 import types
@@ -39,22 +40,30 @@ NOT_NOW = type("NotNow", (), {"__repr__": lambda self: "<tier-up declined>"})()
 UNBOUND = type("Unbound", (), {"__repr__": lambda self: "<unbound local>"})()
 
 
-def _path_to(stmts: list[ast.stmt], target: ast.stmt) -> list[tuple[list[ast.stmt], int]] | None:
-    """The chain of (block, index) from the function body down to `target` (through `if`s only)."""
+def _path_to(stmts: list[ast.stmt], target: ast.stmt, through_loops: bool = False,
+             owner: ast.stmt | None = None) -> list[tuple[list[ast.stmt], int, ast.stmt | None]] | None:
+    """The chain of (block, index, owner of the block) from the function body down to `target`:
+    through `if`s, and with `through_loops` through the bodies and `else`s of loops too."""
     for i, s in enumerate(stmts):
         if s is target:
-            return [(stmts, i)]
-        if isinstance(s, ast.If):
+            return [(stmts, i, owner)]
+        if isinstance(s, ast.If) or (through_loops and isinstance(s, (ast.For, ast.While))):
             for block in (s.body, s.orelse):
-                inner = _path_to(block, target)
+                inner = _path_to(block, target, through_loops, s)
                 if inner is not None:
-                    return [(stmts, i)] + inner
+                    return [(stmts, i, owner)] + inner
     return None
 
 
-def continuation(fn: ast.FunctionDef, loop: ast.For | ast.While, live: list[str]) -> ast.FunctionDef:
-    """`def f__osr(live..., start, stop, step)`: the loop from its current iteration, then the rest."""
-    path = _path_to(fn.body, loop)
+def continuation(fn: ast.FunctionDef, loop: ast.For | ast.While, live: list[str],
+                 through_loops: bool = False) -> ast.FunctionDef:
+    """`def f__osr(live..., start, stop, step)`: the loop from its current iteration, then the rest.
+
+    With `through_loops` the loop may sit in the body of other loops (the interpreter's way out
+    of a range loop, RangeFallback): each enclosing loop goes on from the middle of its current
+    iteration (see _rest_of_loop), and each enclosing `for` takes one more parameter, outermost
+    first: an iterable of a placeholder and then the items that loop has still to give."""
+    path = _path_to(fn.body, loop, through_loops)
     if path is None:
         raise Unsupported(f"loop at line {loop.lineno} is not reachable through plain blocks")
     resumed = copy.deepcopy(loop)
@@ -63,9 +72,12 @@ def continuation(fn: ast.FunctionDef, loop: ast.For | ast.While, live: list[str]
                                 [ast.Name(n, ast.Load()) for n in (START, STOP, STEP)], [])
         ast.copy_location(resumed.iter, loop.iter)
     body: list[ast.stmt] = [resumed]
-    for block, index in reversed(path):
+    rests: list[str] = []
+    for depth, (block, index, owner) in enumerate(reversed(path)):
         body += copy.deepcopy(block[index + 1:])
-    params = list(live) + ([START, STOP, STEP] if isinstance(loop, ast.For) else [])
+        if isinstance(owner, (ast.For, ast.While)) and block is owner.body:
+            body = _rest_of_loop(owner, body, len(path) - depth, rests)
+    params = list(live) + ([START, STOP, STEP] if isinstance(loop, ast.For) else []) + rests[::-1]
     args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], kwonlyargs=[], kw_defaults=[],
                          defaults=[], vararg=None, kwarg=None)
     cont = ast.FunctionDef(name=fn.name, args=args, body=body, decorator_list=[], returns=None,
@@ -73,6 +85,47 @@ def continuation(fn: ast.FunctionDef, loop: ast.For | ast.While, live: list[str]
     ast.copy_location(cont, fn)
     ast.fix_missing_locations(cont)
     return cont
+
+
+def _rest_of_loop(loop: ast.For | ast.While, partial: list[ast.stmt], level: int,
+                  rests: list[str]) -> list[ast.stmt]:
+    """The rest of `loop` from the middle of an iteration: `partial` (what is left of this
+    iteration) once, then the remaining iterations, then its `else` unless a `break` ended it.
+    The first pass is the loop's own first pass, so `break` and `continue` in `partial` act on
+    it as they did on the original:
+
+        __tj_first = True                      __tj_first = True
+        for __tj_item in __tj_rest:            while __tj_first or <test>:
+            if __tj_first:                         if __tj_first:
+                __tj_first = False                     __tj_first = False
+                <partial>                              <partial>
+            else:                                  else:
+                <target> = __tj_item                   <body>
+                <body>                         else:
+        else:                                      <orelse>
+            <orelse>
+
+    A `for`'s target keeps its value in the first pass (the body may have rebound it)."""
+    first, item = f"__tj_first{level}", f"__tj_item{level}"
+
+    def name(n: str, store: bool = False) -> ast.Name:
+        return ast.Name(n, ast.Store() if store else ast.Load())
+
+    start = ast.Assign([name(first, True)], ast.Constant(True))
+    flip = ast.Assign([name(first, True)], ast.Constant(False))
+    if isinstance(loop, ast.For):
+        rest = f"__tj_rest{level}"
+        rests.append(rest)
+        again = [ast.Assign([copy.deepcopy(loop.target)], name(item))] + copy.deepcopy(loop.body)
+        resumed: ast.stmt = ast.For(name(item, True), name(rest), [ast.If(name(first), [flip] + partial, again)],
+                                    copy.deepcopy(loop.orelse), None)
+    else:
+        test = ast.BoolOp(ast.Or(), [name(first), copy.deepcopy(loop.test)])
+        resumed = ast.While(test, [ast.If(name(first), [flip] + partial, copy.deepcopy(loop.body))],
+                            copy.deepcopy(loop.orelse))
+    for node in (start, flip, resumed, *resumed.body):
+        ast.copy_location(node, loop)
+    return [start, resumed]
 
 
 def _resume_function(cont: ast.FunctionDef, like: types.FunctionType) -> types.FunctionType:
@@ -186,24 +239,54 @@ class LoopTierUp:
 
 
 class RangeFallback:
-    """Called by compiled code at a range loop whose bounds do not fit its 128-bit counter, or
-    whose step is zero: the rest of the call, from this loop on, runs in the interpreter (the
-    loop's continuation, as OSR builds it, compiled by CPython), and its result is the call's.
-    `names` are the locals the code passes (UNBOUND for one not bound), then start, stop, step."""
+    """Called by compiled code at a range loop whose bounds do not fit its counter, or whose step
+    is zero: the rest of the call, from this loop on, runs in the interpreter (the loop's
+    continuation, as OSR builds it, compiled by CPython), and its result is the call's.
+    `names` are the locals the code passes (UNBOUND for one not bound), then start, stop, step,
+    then what each loop around this one has still to do, outermost first (`enclosing` gives
+    their kinds): "range" passes its current item, stop and step; "seq" (a list or array) the
+    object and the current position; "iter" the iterator; "while" nothing."""
 
-    def __init__(self, tree: ast.FunctionDef, node: ast.For, names: list[str], like: types.FunctionType) -> None:
+    def __init__(self, tree: ast.FunctionDef, node: ast.For, names: list[str], like: types.FunctionType,
+                 enclosing: tuple[str, ...] = ()) -> None:
         self.tree, self.node, self.names, self.like = tree, node, names, like
+        self.enclosing = enclosing
         self._resumes: dict[tuple[str, ...], types.FunctionType] = {}
 
     def __call__(self, values: tuple) -> Any:
         n = len(self.names)
-        bounds = values[n:]
+        bounds = values[n:n + 3]
         range(*bounds)         # a zero step: CPython's own ValueError, at the loop
+        rests = _rests(self.enclosing, values[n + 3:])
         live = tuple(name for name, v in zip(self.names, values) if v is not UNBOUND)
         resume = self._resumes.get(live)
         if resume is None:
-            resume = self._resumes[live] = _resume_function(continuation(self.tree, self.node, list(live)), self.like)
-        return resume(*(v for v in values[:n] if v is not UNBOUND), *bounds)
+            cont = continuation(self.tree, self.node, list(live), through_loops=bool(self.enclosing))
+            resume = self._resumes[live] = _resume_function(cont, self.like)
+        return resume(*(v for v in values[:n] if v is not UNBOUND), *bounds, *rests)
+
+
+def _rests(kinds: tuple[str, ...], state: tuple) -> list[Any]:
+    """For each enclosing `for`: a placeholder (its current, unfinished pass), then its remaining items."""
+    rests = []
+    at = 0
+    for kind in kinds:
+        if kind == "range":
+            current, stop, step = state[at:at + 3]
+            at += 3
+            remaining: Any = range(current + step, stop, step)
+        elif kind == "seq":       # as the list's (or array's) own iterator would go on
+            obj, position = state[at:at + 2]
+            at += 2
+            remaining = iter(obj)
+            remaining.__setstate__(position + 1)
+        elif kind == "iter":
+            remaining = state[at]
+            at += 1
+        else:
+            continue
+        rests.append(itertools.chain((None,), remaining))
+    return rests
 
 
 def _compile(engine: "Engine", rec: FunctionRecord, tree: ast.FunctionDef, like: types.FunctionType,

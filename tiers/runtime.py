@@ -63,7 +63,8 @@ def build_module() -> tuple[Any, dict[str, ir.Function]]:
     """The runtime's module (a ModuleGen) and its helpers, by name: each body internal, with an
     external wrapper `tj_rt_<name>` (the bodies may still inline into each other)."""
     from .codegen import ModuleGen
-    mod = ModuleGen("tj_runtime", tier=2)      # full bodies, optimised
+    # full bodies, optimised; ints as tier 1 holds them (64 bits)
+    mod = ModuleGen("tj_runtime", tier=2, int_bits=64)
     fns = {name: mod.helper(name) for name in HELPERS}
     for name, fn in fns.items():
         ftype = fn.function_type

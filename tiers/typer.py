@@ -678,16 +678,24 @@ def check_assigned(stmts: list[ast.stmt], assigned: set[str], local_names: set[s
 
 
 def assigned_at(stmts: list[ast.stmt], target: ast.stmt, assigned: set[str],
-                local_names: set[str]) -> set[str] | None:
-    """The locals certainly bound when `target` (reached through plain blocks and `if`s) starts;
-    None if `target` is not reached that way."""
+                local_names: set[str], through_loops: bool = False) -> set[str] | None:
+    """The locals certainly bound when `target` (reached through plain blocks and `if`s, and with
+    `through_loops` through loops too) starts; None if `target` is not reached that way. In a
+    loop's body this is what the first pass has bound (later passes only add to it)."""
     for s in stmts:
         if s is target:
             return assigned
+        blocks: list[tuple[list[ast.stmt], set[str]]] = []
         if isinstance(s, ast.If):
-            for block in (s.body, s.orelse):
-                found = assigned_at(block, target, set(assigned), local_names)
-                if found is not None:
-                    return found
+            blocks = [(s.body, assigned), (s.orelse, assigned)]
+        elif through_loops and isinstance(s, ast.For):
+            target_names = {n.id for n in ast.walk(s.target) if isinstance(n, ast.Name)}
+            blocks = [(s.body, assigned | target_names), (s.orelse, assigned)]
+        elif through_loops and isinstance(s, ast.While):
+            blocks = [(s.body, assigned), (s.orelse, assigned)]
+        for block, names in blocks:
+            found = assigned_at(block, target, set(names), local_names, through_loops)
+            if found is not None:
+                return found
         assigned = check_assigned([s], assigned, local_names, None, set())
     return None

@@ -1,8 +1,9 @@
 """How typed values live in LLVM, and the operations on them with CPython's exact semantics.
 
-Owns the representation (int = i128 plus a boxed PyLong when it outgrows i128; float = double;
-bool = i1; object and lists = owned PyObject*), boxing/unboxing, refcounting and the arithmetic
-whose fast paths are native and whose slow paths call the CPython operation itself.
+Owns the representation (int = a native int, i64 at tier 1 and i128 at tier 2, plus a boxed
+PyLong when it outgrows that; float = double; bool = i1; object and lists = owned PyObject*),
+boxing/unboxing, refcounting and the arithmetic whose fast paths are native and whose slow paths
+call the CPython operation itself.
 """
 from __future__ import annotations
 
@@ -25,20 +26,21 @@ I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
 class V:
     """A value during code generation. Pointers held by a V are owned references."""
     ty: str
-    a: ir.Value | None = None     # i128 / double / i1 / PyObject*
-    big: ir.Value | None = None   # ints only: a PyLong when the value does not fit in i128, else null
+    a: ir.Value | None = None     # native int (i64 at tier 1, i128 at tier 2) / double / i1 / PyObject*
+    big: ir.Value | None = None   # ints only: a PyLong when the value does not fit natively, else null
     borrowed: bool = False        # read in place from a local's slot: no reference of our own
                                   # (an array; an int operand, see FunctionGen.operand)
     flag: ir.Value | None = None  # int|np.int64 only: i1, set when the value is a numpy int64
 
 
-def parts(ty: str) -> list[ir.Type]:
+def parts(ty: str, iw: ir.IntType) -> list[ir.Type]:
+    """The LLVM values a value of type `ty` is made of; `iw` is the module's native int type."""
     if ty == INT:
-        return [I128, PTR]
+        return [iw, PTR]
     if ty == MAYBE_NP_FLOAT:
         return [F64, I1]          # the double, and whether it is a numpy float64
     if ty == MAYBE_NP_INT:
-        return [I128, PTR, I1]    # an int as INT holds it, and whether it is a numpy int64
+        return [iw, PTR, I1]      # an int as INT holds it, and whether it is a numpy int64
     if ty in (FLOAT, NP_FLOAT):
         return [F64]
     if ty in (BOOL, NP_BOOL):
@@ -102,7 +104,7 @@ def _and(b: ir.IRBuilder, p: ir.Value, q: ir.Value) -> ir.Value:
 
 
 def _low64(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
-    """The low 64 bits of an i128, folded for a constant."""
+    """The low 64 bits of a native int, folded for a constant."""
     if isinstance(v, ir.Constant) and isinstance(v.constant, int):
         return ir.Constant(I64, (v.constant + (1 << 63)) % (1 << 64) - (1 << 63))
     return b.trunc(v, I64)
@@ -127,9 +129,10 @@ def _fold_ints(opt: type, x: V, y: V) -> V | None:
         r = fold(int(x.a.constant), int(y.a.constant))
     except ZeroDivisionError:
         return None
-    if r is None or not -(1 << 127) <= r < (1 << 127):
+    limit = 1 << (x.a.type.width - 1)
+    if r is None or not -limit <= r < limit:
         return None
-    return V(INT, ir.Constant(I128, r), NULL)
+    return V(INT, ir.Constant(x.a.type, r), NULL)
 
 
 class Ops:
@@ -141,6 +144,10 @@ class Ops:
     @property
     def b(self) -> ir.IRBuilder:
         return self.gen.builder
+
+    @property
+    def iw(self) -> ir.IntType:
+        return self.gen.iw
 
     def call(self, name: str, *args: ir.Value) -> ir.Value:
         return self.b.call(self.gen.capi(name), list(args))
@@ -204,9 +211,10 @@ class Ops:
         if type(value) is bool:
             return V(BOOL, ir.Constant(I1, int(value)))
         if type(value) is int:
-            if -(1 << 127) <= value < (1 << 127):
-                return V(INT, ir.Constant(I128, value), NULL)
-            return V(INT, ir.Constant(I128, 0), self.new_ref(value))
+            limit = 1 << (self.iw.width - 1)
+            if -limit <= value < limit:
+                return V(INT, ir.Constant(self.iw, value), NULL)
+            return V(INT, ir.Constant(self.iw, 0), self.new_ref(value))
         if type(value) is float:
             return V(FLOAT, ir.Constant(F64, value))
         if value is None:
@@ -275,7 +283,7 @@ class Ops:
         if v.ty in (NP_FLOAT, MAYBE_NP_FLOAT):
             return V(FLOAT, v.a)
         if v.ty == NP_INT:
-            return V(INT, self.b.sext(v.a, I128), NULL)
+            return V(INT, self.b.sext(v.a, self.iw), NULL)
         if v.ty == MAYBE_NP_INT:
             return V(INT, v.a, v.big)
         if v.ty == NP_BOOL:
@@ -283,7 +291,7 @@ class Ops:
         return v
 
     def unbox_int(self, obj: ir.Value) -> V:
-        """An owned PyLong -> int value (keeps the object when it does not fit in 128 bits)."""
+        """An owned PyLong -> int value (keeps the object when it does not fit natively)."""
         b = self.b
         pair = b.call(self.gen.helper("unbox_int"), [obj])
         big = b.extract_value(pair, 1)
@@ -313,10 +321,10 @@ class Ops:
             b = self.b
             tp = capi.type_of(b, obj)
             is_np = b.icmp_unsigned("==", tp, self.gen.const_obj(arrays.numpy().int64))
-            res = [self.gen.entry_alloca(t) for t in (I128, PTR)]
+            res = [self.gen.entry_alloca(t) for t in (self.iw, PTR)]
             with b.if_else(is_np) as (then, other):
                 with then:
-                    b.store(b.sext(self.from_numpy(obj, NP_INT, line).a, I128), res[0])
+                    b.store(b.sext(self.from_numpy(obj, NP_INT, line).a, self.iw), res[0])
                     b.store(NULL, res[1])
                 with other:
                     v = self.unbox_int(obj)
@@ -359,13 +367,13 @@ class Ops:
         if ty == MAYBE_NP_INT and v.ty == INT:
             return V(ty, v.a, v.big, flag=ir.Constant(I1, 0))
         if ty == MAYBE_NP_INT and v.ty == NP_INT:
-            return V(ty, self.b.sext(v.a, I128), NULL, flag=ir.Constant(I1, 1))
+            return V(ty, self.b.sext(v.a, self.iw), NULL, flag=ir.Constant(I1, 1))
         if ty == OBJ or (is_list(ty) and v.ty == OBJ):
             return V(ty, self.box(v, line))
         if ty == FLOAT and v.ty in (INT, BOOL):
             return self.to_float(v, line)
         if ty == INT and v.ty == BOOL:
-            return V(INT, self.b.zext(v.a, I128), NULL)
+            return V(INT, self.b.zext(v.a, self.iw), NULL)
         raise Unsupported(f"internal: cannot use a {v.ty} as a {ty} at line {line}")
 
     # ----------------------------------------------------------------- generic slow paths
@@ -416,6 +424,8 @@ class Ops:
         b = self.b
         if isinstance(v.a, ir.Constant) and v.big is NULL:
             return TRUE if -(1 << 63) <= v.a.constant < (1 << 63) else ir.Constant(I1, 0)
+        if self.iw.width == 64:       # a native value fits by construction
+            return TRUE if v.big is NULL or native else b.icmp_unsigned("==", v.big, NULL)
         fits = b.icmp_signed("==", b.sext(b.trunc(v.a, I64), I128), v.a)
         return fits if v.big is NULL or native else b.and_(b.icmp_unsigned("==", v.big, NULL), fits)
 
@@ -462,7 +472,7 @@ class Ops:
         past 64 bits (numpy's OverflowError)."""
         b = self.b
         opt = type(op)
-        res = self.gen.entry_alloca(parts(result_ty)[0])
+        res = self.gen.entry_alloca(parts(result_ty, self.iw)[0])
         x_keep, y_keep = self.dup(x), self.dup(y)
         ok, fast = self._np_fast(opt, x, y, result_ty)
         with b.if_else(ok, likely=True) as (then, other):
@@ -502,7 +512,7 @@ class Ops:
             return self.np_binop(op, plain(x), plain(y), result_ty, line, inplace)
         flag = x.flag if x.ty == MAYBE_NP_INT else y.flag
         np_ty, py_ty = (NP_FLOAT, FLOAT) if result_ty == MAYBE_NP_FLOAT else (NP_INT, INT)
-        res = [self.gen.entry_alloca(t) for t in parts(result_ty)[:-1]]
+        res = [self.gen.entry_alloca(t) for t in parts(result_ty, self.iw)[:-1]]
         with b.if_else(flag) as (then, other):
             with then:       # numpy's rules: the value fits in 64 bits
                 as_np = lambda v: V(NP_INT, b.trunc(v.a, I64)) if v.ty == MAYBE_NP_INT else v   # noqa: E731
@@ -510,7 +520,7 @@ class Ops:
                 if result_ty == MAYBE_NP_FLOAT:
                     b.store(r.a, res[0])
                 else:
-                    b.store(b.sext(r.a, I128), res[0])
+                    b.store(b.sext(r.a, self.iw), res[0])
                     b.store(NULL, res[1])
             with other:      # Python's (the other operand is a Python int, bool or float)
                 r = self.binop(op, plain(x), plain(y), py_ty, line, inplace)
@@ -618,12 +628,12 @@ class Ops:
     def int_truediv(self, x: V, y: V, line: int) -> V:
         """int / int: doubles are exact below 2**53, so one division rounds correctly; else CPython."""
         b = self.b
-        lim = ir.Constant(I128, 1 << 53)
-        absf = self.gen.intrinsic("llvm.abs.i128")
+        lim = ir.Constant(self.iw, 1 << 53)
+        absf = self.gen.intrinsic(f"llvm.abs.i{self.iw.width}")
         exact = b.and_(self.is_small(x, y), b.and_(
             b.icmp_signed("<=", b.call(absf, [x.a, ir.Constant(I1, 0)]), lim),
             b.icmp_signed("<=", b.call(absf, [y.a, ir.Constant(I1, 0)]), lim)))
-        exact = b.and_(exact, b.icmp_signed("!=", y.a, ir.Constant(I128, 0)))
+        exact = b.and_(exact, b.icmp_signed("!=", y.a, ir.Constant(self.iw, 0)))
         res = self.gen.entry_alloca(F64)
         with b.if_else(exact, likely=True) as (then, other):
             with then:
@@ -673,7 +683,7 @@ class Ops:
         if folded is not None:
             return folded
         b = self.b
-        lo = self.gen.entry_alloca(I128)
+        lo = self.gen.entry_alloca(self.iw)
         big = self.gen.entry_alloca(PTR)
         # The fast result is computed whatever the operands hold (int_fast never traps), and used
         # when they are native and it is valid: one branch, no block of its own.
@@ -707,9 +717,10 @@ class Ops:
         for operands held natively: the caller tests that (int_binop)."""
         b = self.b
         one = ir.Constant(I1, 1)
-        if opt in (ast.Add, ast.Sub):
-            name = "llvm.sadd.with.overflow.i128" if opt is ast.Add else "llvm.ssub.with.overflow.i128"
-            pair = b.call(self.gen.intrinsic(name), [x.a, y.a])
+        bits = self.iw.width
+        if opt in (ast.Add, ast.Sub) or (bits == 64 and opt is ast.Mult):
+            name = {ast.Add: "sadd", ast.Sub: "ssub", ast.Mult: "smul"}[opt]
+            pair = b.call(self.gen.intrinsic(f"llvm.{name}.with.overflow.i{bits}"), [x.a, y.a])
             return b.extract_value(pair, 0), b.not_(b.extract_value(pair, 1))
         xl = _low64(b, x.a)
         yl = xl if y.a is x.a else _low64(b, y.a)
@@ -722,6 +733,9 @@ class Ops:
         if opt is ast.Pow:
             right = getattr(self.gen.current, "right", None)
             if isinstance(right, ast.Constant) and right.value == 2:
+                if bits == 64:
+                    pair = b.call(self.gen.intrinsic("llvm.smul.with.overflow.i64"), [x.a, x.a])
+                    return b.extract_value(pair, 0), b.not_(b.extract_value(pair, 1))
                 xw = b.sext(xl, I128)
                 return b.mul(xw, xw), x_fits
             return None, one
@@ -749,18 +763,23 @@ class Ops:
                 res = b.select(adjust, b.sub(q, ir.Constant(I64, 1)), q)
             else:
                 res = b.select(adjust, b.add(r, ysafe), r)
-            return b.sext(res, I128), ok
+            return b.sext(res, self.iw), ok
         if opt in (ast.BitAnd, ast.BitOr, ast.BitXor):
             fn = {ast.BitAnd: b.and_, ast.BitOr: b.or_, ast.BitXor: b.xor}[opt]
             return fn(x.a, y.a), one
         if opt is ast.LShift:
             ok = b.and_(fits, b.and_(b.icmp_signed(">=", yl, ir.Constant(I64, 0)),
                                      b.icmp_signed("<", yl, ir.Constant(I64, 64))))
-            return b.shl(b.sext(xl, I128), b.zext(b.and_(yl, ir.Constant(I64, 63)), I128)), ok
+            sh = b.and_(yl, ir.Constant(I64, 63))
+            if bits == 64:       # valid when shifting back gives x again (nothing shifted out)
+                r = b.shl(x.a, sh)
+                return r, b.and_(ok, b.icmp_signed("==", b.ashr(r, sh), x.a))
+            return b.shl(b.sext(xl, I128), b.zext(sh, I128)), ok
         if opt is ast.RShift:
             ok = b.and_(y_fits, b.icmp_signed(">=", yl, ir.Constant(I64, 0)))
-            sh = b.select(b.icmp_signed(">", yl, ir.Constant(I64, 127)), ir.Constant(I64, 127), yl)
-            return b.ashr(x.a, b.zext(sh, I128)), ok
+            most = ir.Constant(I64, bits - 1)
+            sh = b.select(b.icmp_signed(">", yl, most), most, yl)
+            return b.ashr(x.a, b.zext(sh, self.iw)), ok
         return None, one
 
     def unary(self, op: ast.unaryop, v: V, result_ty: str, line: int) -> V:
@@ -777,11 +796,11 @@ class Ops:
         if v.ty == MAYBE_NP_FLOAT:
             return V(MAYBE_NP_FLOAT, b.fneg(v.a), v.big)
         if v.ty == MAYBE_NP_INT:
-            res = [self.gen.entry_alloca(t) for t in (I128, PTR)]
+            res = [self.gen.entry_alloca(t) for t in (self.iw, PTR)]
             with b.if_else(v.flag) as (then, other):
                 with then:
                     r = self.np_unary(op, V(NP_INT, b.trunc(v.a, I64)), line)
-                    b.store(b.sext(r.a, I128), res[0])
+                    b.store(b.sext(r.a, self.iw), res[0])
                     b.store(NULL, res[1])
                 with other:
                     r = self.unary(op, V(INT, v.a, v.big), INT, line)
@@ -792,8 +811,8 @@ class Ops:
             return V(FLOAT, b.fneg(v.a))
         v = self.coerce(v, INT, line)
         if isinstance(op, ast.Invert):
-            return self.int_binop(ast.BitXor, v, V(INT, ir.Constant(I128, -1), NULL), op, line)
-        return self.int_binop(ast.Sub, V(INT, ir.Constant(I128, 0), NULL), v, op, line)
+            return self.int_binop(ast.BitXor, v, V(INT, ir.Constant(self.iw, -1), NULL), op, line)
+        return self.int_binop(ast.Sub, V(INT, ir.Constant(self.iw, 0), NULL), v, op, line)
 
     def _slow_unary(self, name: str, v: V, line: int) -> V:
         o = self.box(v, line)
@@ -818,7 +837,7 @@ class Ops:
         if v.ty == FLOAT:
             return b.fcmp_unordered("!=", v.a, ir.Constant(F64, 0.0))
         if v.ty == INT:
-            t = b.or_(b.icmp_unsigned("!=", v.big, NULL), b.icmp_signed("!=", v.a, ir.Constant(I128, 0)))
+            t = b.or_(b.icmp_unsigned("!=", v.big, NULL), b.icmp_signed("!=", v.a, ir.Constant(self.iw, 0)))
             self.release(v)
             return t
         r = self.call("PyObject_IsTrue", v.a)
@@ -888,8 +907,9 @@ class Ops:
         """int vs float compares exactly in Python; doubles are exact for |int| <= 2**53."""
         b = self.b
         iv = x if x.ty == INT else y
-        exact = b.and_(self.int_fits64(iv), b.icmp_signed("<=", b.call(self.gen.intrinsic("llvm.abs.i128"),
-                       [iv.a, ir.Constant(I1, 0)]), ir.Constant(I128, 1 << 53)))
+        absf = self.gen.intrinsic(f"llvm.abs.i{self.iw.width}")
+        exact = b.and_(self.int_fits64(iv), b.icmp_signed("<=", b.call(absf, [iv.a, ir.Constant(I1, 0)]),
+                                                          ir.Constant(self.iw, 1 << 53)))
         res = self.gen.entry_alloca(I1)
         with b.if_else(exact, likely=True) as (then, other):
             with then:

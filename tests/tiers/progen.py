@@ -15,7 +15,9 @@ Rules that keep every program fast, terminating and well-typed:
 - values can grow past 2**63 but not explode: `*` has one "small" operand (a constant, a
   loop variable, `e % C`, `len(xs)`), `**` takes a small base and a constant exponent,
   `<<` a constant count; so bit lengths grow linearly with the iterations;
-- a list is never appended to while a `for x in` loop walks it.
+- a list is never appended to while a `for x in` loop walks it;
+- now and then a range loop runs far out (from 2**63 - 6, 2**64, 2**127 - 6 or 2**200 on, still
+  a few times): its body first makes the small loop variable the others see (`i = far - OFFSET`).
 Errors are allowed (ZeroDivisionError, IndexError, ValueError, OverflowError from math or
 int(inf), ...): the JIT must raise the same. Choices are drawn so that hypothesis shrinks
 toward the first option of each (a leaf, a plain assignment), giving small failing programs.
@@ -36,6 +38,10 @@ INT_CONSTANTS = [0, 1, 2, 3, -1, 7, 10, 100, -5, 12345, 2**31, 2**62, 2**63 - 1,
 FLOAT_CONSTANTS = ["0.0", "1.0", "0.5", "-2.25", "3.0", "1e-3", "-0.0", "1e10", "math.pi",
                    "1e300", "math.inf"]
 SMALL_MODULI = [2, 3, 5, 7, 10, 13]
+# A "far" range loop counts from one of these plus a small bound: past (or across) the 64-bit
+# counter of tier 1 and the 128-bit counter of tier 2, where compiled code hands the rest of the
+# call to the interpreter, from inside whatever loops surround it (osr.RangeFallback).
+FAR_OFFSETS = [2**63 - 6, 2**64, 2**127 - 6, 2**200]
 NONZERO_DIVISORS = [2, 3, -3, 7, 10, -1]
 
 
@@ -342,7 +348,13 @@ class _Builder:
             return lines
         if kind == "for":
             var = self.fresh("i")
-            lines = [f"{pad}for {var} in {self.range_call(scope)}:"]
+            if self.chance(10):
+                offset = self.index(FAR_OFFSETS)
+                far = self.fresh("far")
+                lines = [f"{pad}for {far} in {self.range_call(scope, offset)}:",
+                         f"{pad}    {var} = {far} - {offset}"]
+            else:
+                lines = [f"{pad}for {var} in {self.range_call(scope)}:"]
             inner = scope.inner(small=scope.small + [var], loop_depth=scope.loop_depth + 1)
             lines += self.block(inner, indent + 1, 4)
             if self.chance(20):
@@ -395,14 +407,18 @@ class _Builder:
                     f"{pad}    {self.index(['break', 'continue'])}"]
         return [f"{pad}if {self.bool_expr(scope, 1)}:", f"{pad}    {self.entry_return}"]
 
-    def range_call(self, scope: _Scope) -> str:
+    def range_call(self, scope: _Scope, offset: int = 0) -> str:
         def bound() -> str:
             if not self.chance(40):
-                return str(self.draw(st.integers(-3, 12)))
+                return str(self.draw(st.integers(-3, 12)) + offset)
             if scope.small and self.chance(50):
-                return self.index(scope.small)  # an outer loop variable: also in [-3, 12]
-            return f"({self.int_expr(scope, 1)} % 13)"
+                small = self.index(scope.small)  # an outer loop variable: also in [-3, 12]
+            else:
+                small = f"({self.int_expr(scope, 1)} % 13)"
+            return f"{offset} + {small}" if offset else small
         form = self.pick([("stop", 2), ("start_stop", 2), ("step", 3)])
+        if form == "stop" and offset:
+            return f"range({offset}, {bound()})"
         if form == "stop":
             return f"range({bound()})"
         if form == "start_stop":

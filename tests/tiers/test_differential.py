@@ -743,7 +743,7 @@ def test_compute_called_a_thousand_times_reaches_tier2(jit_engine):
 
 
 
-# --- range loops at the edge of the 128-bit counter ----------------------------------
+# --- range loops at the edge of the counter (64 bits at tier 1, 128 at tier 2) ---------
 
 RANGE_WALK = textwrap.dedent("""
     def walk(a, b, c):
@@ -762,15 +762,20 @@ RANGE_WALK = textwrap.dedent("""
     """)
 
 EDGE = 2**127
+EDGE64 = 2**63          # tier 1's counter
 RANGE_EDGES = [(EDGE - 10, EDGE - 1, 5), (EDGE - 3, EDGE - 1, 1), (EDGE - 5000, EDGE - 1, 3),
                (0, 2**126, 2**120), (0, EDGE - 1, 2**126), (-EDGE + 10, -EDGE, -3),
-               (-EDGE + 5000, -EDGE, -7), (EDGE - 1, -EDGE, -(2**125)), (0, 10, 3)]
+               (-EDGE + 5000, -EDGE, -7), (EDGE - 1, -EDGE, -(2**125)), (0, 10, 3),
+               (EDGE64 - 10, EDGE64 - 1, 5), (EDGE64 - 3, EDGE64 - 1, 1), (EDGE64 - 5000, EDGE64 - 1, 3),
+               (0, 2**62, 2**56), (0, EDGE64 - 1, 2**62), (-EDGE64 + 10, -EDGE64, -3),
+               (EDGE64 - 1, -EDGE64, -(2**61)), (EDGE64 - 2, EDGE64 + 2, 1)]
 
 
 @pytest.mark.parametrize("tier", [1, 2])
 def test_range_near_the_counters_limit_never_wraps(jit_engine, tier):
-    """Range bounds run natively up to 2**127, so the counter's next step may pass it: that
-    must end the loop, not wrap around and go on (which it did, endlessly, before)."""
+    """Range bounds run natively up to the counter's limit (2**63 at tier 1, 2**127 at tier 2),
+    so the counter's next step may pass it: that must end the loop, not wrap around and go on
+    (which it did, endlessly, before)."""
     with time_limit(60):
         run = differential(RANGE_WALK, "walk", RANGE_EDGES, tier=tier)
     assert run.got[0].value == (2, EDGE - 5)
@@ -830,11 +835,101 @@ PAST_COUNTER = {
 @pytest.mark.parametrize("tier", [1, 2])
 @pytest.mark.parametrize("func", sorted(PAST_COUNTER))
 def test_range_bounds_past_the_counter_run_the_rest_in_the_interpreter(jit_engine, tier, func):
-    """A range whose bounds do not fit the 128-bit counter (or whose step is zero) hands the rest
+    """A range whose bounds do not fit the counter (64 bits at tier 1, 128 at tier 2) (or whose step is zero) hands the rest
     of the call, from that loop on, to the interpreter (osr.RangeFallback): values, printed
     output (once each, nothing repeated) and errors are CPython's."""
     with time_limit(60):
         differential(RANGE_PAST_COUNTER, func, PAST_COUNTER[func], tier=tier)
+    assert_reached(record_for(func), tier)
+
+
+# A range loop inside other loops whose bounds do not fit its counter: the interpreter takes the
+# rest of the call from that loop on, and every loop around it goes on from where it was.
+RANGE_PAST_COUNTER_NESTED = textwrap.dedent("""
+    def in_range(n, a, b):
+        total = 0
+        for i in range(n):
+            print("outer", i)
+            for j in range(a * i, a * i + b):
+                total += j - a * i + i
+            print("after", i)
+        else:
+            total += 1000
+        return total
+
+    def break_continue(n, a):
+        out = []
+        for i in range(n):
+            if i == 1:
+                continue
+            i = i * 10
+            for j in range(a, a + 3):
+                out.append(j - a + i)
+            if i >= 30:
+                break
+            out.append(-i)
+        else:
+            out.append(999)
+        return out, i
+
+    def in_list(xs, a):
+        total = 0
+        for x in xs:
+            for j in range(a, a + 2):
+                total += x
+            print(x)
+        return total
+
+    def in_string(s, a):
+        n = 0
+        for c in s:
+            for j in range(a, a + 2):
+                n += 1
+            print(c, n)
+        return n
+
+    def in_while(n, a):
+        k = 0
+        while k < n:
+            k += 1
+            for j in range(a, a + k):
+                print(k, j - a)
+            if k == 2:
+                continue
+            print("k", k)
+        else:
+            print("done")
+        return k
+
+    def three_deep(n, a):
+        t = 0
+        for i in range(n):
+            for j in range(2):
+                if j == 1:
+                    for k in range(a * i, a * i + 2):
+                        t += i * 10 + j + k - a * i
+                t += 1
+        return t
+    """)
+
+PAST_COUNTER_NESTED = {
+    "in_range": [(4, 2**62, 3), (3, 2**126, 2), (2, 2**200, 2), (3, 5, 2), (0, 2**200, 1)],
+    "break_continue": [(5, 2**64), (5, 2**130), (5, 7), (2, 2**64)],
+    "in_list": [([1, 2, 3], 2**64), ([4, 5], 2**140), ([], 2**64), ([1, 2], 3)],
+    "in_string": [("abc", 2**64), ("xy", 2**130), ("q", 1)],
+    "in_while": [(3, 2**64), (4, 2**130), (3, 0)],
+    "three_deep": [(4, 2**62), (3, 2**126), (3, 2**200), (2, 1)],
+}
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+@pytest.mark.parametrize("func", sorted(PAST_COUNTER_NESTED))
+def test_range_past_the_counter_inside_other_loops_runs_the_rest_in_the_interpreter(jit_engine, tier, func):
+    """The loops around it go on from their current pass: a `for` over a range, a list or any
+    iterator, a `while`, with `break`, `continue`, `else` and a rebound loop variable; the
+    output shows each side effect happens once, in CPython's order."""
+    with time_limit(60):
+        differential(RANGE_PAST_COUNTER_NESTED, func, PAST_COUNTER_NESTED[func], tier=tier)
     assert_reached(record_for(func), tier)
 
 

@@ -82,7 +82,7 @@ def test_generated_programs_cover_the_subset():
                       " % ", " << ", " >> ", "math.sqrt", "math.floor", "math.exp", ".append(",
                       " = g(", "g(", "print(", "divmod(", "round(", "min(", "max(", "abs(",
                       ", -1)", ", -2)", ", -3)", "return (", " and ", " or ", "not ", "int(",
-                      "float("]:
+                      "float(", "for far", str(2**64)]:
         assert construct in text, f"no generated program uses {construct!r}"
 
     def big(value):
