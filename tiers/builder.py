@@ -26,7 +26,21 @@ _I32 = ir.IntType(32)
 
 
 def _name(block: ir.Block, name: str) -> str:
-    return block.scope.register(name, deduplicate=True)
+    """The name llvmlite's NameScope would give (`.N` for an unnamed value), registered in it."""
+    scope = block.scope
+    if name:
+        return scope.register(name, deduplicate=True)
+    # NameScope.deduplicate(""), spelled out: most instructions are unnamed
+    used, counts = scope._useset, scope._basenamemap
+    n = counts[""]
+    while True:
+        n += 1
+        name = f".{n}"
+        if name not in used:
+            break
+    counts[""] = n
+    used.add(name)
+    return name
 
 
 class Line:

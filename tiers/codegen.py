@@ -387,6 +387,45 @@ class ModuleGen:
         b.ret_void()
         return fn
 
+    def _helper_hand_over(self) -> ir.Function:
+        """`PyObject *tj_hand_over(hook, PyObject **items, i64 n)`: `hook((items...))`, for
+        FunctionGen._hand_over. The items are new references, or NULL where boxing failed (the
+        error is set); all are released. The hook's result, or NULL with an error set."""
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), "tj_hand_over")
+        hook, items, n = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        tup = b.call(self.capi("PyTuple_New"), [n])
+        failed = b.alloca(I1)
+        b.store(b.icmp_unsigned("==", tup, NULL), failed)
+        index = b.alloca(I64)
+        b.store(ir.Constant(I64, 0), index)
+        head, body, done = (fn.append_basic_block(x) for x in ("head", "body", "done"))
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(b.icmp_signed("<", b.load(index), n), body, done)
+        b.position_at_end(body)
+        i = b.load(index)
+        item = b.load(b.gep(items, [i]))
+        with b.if_else(b.icmp_unsigned("==", item, NULL)) as (then, other):
+            with then:
+                b.store(ir.Constant(I1, 1), failed)
+            with other:
+                with b.if_else(b.icmp_unsigned("==", tup, NULL)) as (no_tuple, has_tuple):
+                    with no_tuple:
+                        b.call(self.helper("xdecref"), [item])
+                    with has_tuple:
+                        b.call(self.capi("PyTuple_SetItem"), [tup, i, item])   # steals item
+        b.store(b.add(i, ir.Constant(I64, 1)), index)
+        b.branch(head)
+        b.position_at_end(done)
+        with b.if_then(b.load(failed), likely=False):
+            b.call(self.helper("xdecref"), [tup])
+            b.ret(NULL)
+        r = b.call(self.capi("PyObject_CallOneArg"), [hook, tup])
+        b.call(self.helper("xdecref"), [tup])
+        b.ret(r)
+        return fn
+
     def _helper_deopt(self) -> ir.Function:
         """`PyObject *tj_deopt(guard_failed, i32 reason, args, nargs)`: a failed entry guard. The
         engine records the deopt and returns the function that runs this call on tier 0, with the
@@ -898,28 +937,29 @@ class FunctionGen:
         for one not bound now), then `extra` (new references, NULL if boxing failed). If it
         takes it, its result is this call's result; if it declines (NOT_NOW), go on here."""
         b = self.b
-        tup = self.ops.check_null(self.ops.call("PyTuple_New", ir.Constant(I64, len(names) + len(extra))), line)
-        failed: ir.Value = ir.Constant(I1, 0)
         items = [self._boxed_or_unbound(name) for name in names] + extra
+        # the items go to the helper in an array; it builds the tuple and calls the hook (one
+        # shared copy: a hand-over is rare work, and it was a fifth of a small function's code)
+        array = self.entry_alloca(ir.ArrayType(PTR, max(1, len(items))))
         for i, item in enumerate(items):
-            failed = b.or_(failed, b.icmp_unsigned("==", item, NULL))
-            self.ops.call("PyTuple_SetItem", tup, ir.Constant(I64, i), item)   # steals item
-        with b.if_then(failed, likely=False):
-            self.ops.xdecref(tup)
-            self.fail(line)
-        r = self.ops.call("PyObject_CallOneArg", self.const_obj(hook), tup)
-        self.ops.xdecref(tup)
+            b.store(item, b.gep(array, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
+        r = b.call(self.helper("hand_over"), [self.const_obj(hook), b.bitcast(array, PTR.as_pointer()),
+                                              ir.Constant(I64, len(items))])
         self.ops.check_null(r, line)
-        taken = self.fn.append_basic_block("handover.taken")
-        declined = self.fn.append_basic_block("handover.declined")
-        b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)) if may_decline else ir.Constant(I1, 0),
-                  declined, taken)
-        b.position_at_end(taken)
+        declined = None
+        if may_decline:
+            taken = self.fn.append_basic_block("handover.taken")
+            declined = self.fn.append_basic_block("handover.declined")
+            b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
+            b.position_at_end(taken)
         self.current = s
         self.do_return(self.ops.from_object(r, self.t.returns, line))
         b.unreachable()
-        b.position_at_end(declined)
-        self.ops.xdecref(r)
+        if declined is not None:
+            b.position_at_end(declined)
+            self.ops.xdecref(r)
+        else:       # nothing comes back here; what the caller emits next is unreachable
+            b.position_at_end(self.fn.append_basic_block("after_handover"))
 
     def _boxed_raw(self, v: V) -> ir.Value:
         """A new reference for an owned value, NULL (with the error set) if boxing fails."""

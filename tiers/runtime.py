@@ -27,7 +27,7 @@ INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, 
 # about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
 HOT = ("xincref", "xdecref", "box_int", "unbox_int")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
-         "deopt")
+         "deopt", "hand_over")
 HELPERS = PLAIN + tuple(f"int_{op.__name__}" for op in INT_OPS)
 
 _lock = threading.Lock()

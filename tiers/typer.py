@@ -178,6 +178,19 @@ class Program:
         return typing
 
 
+def _shape(tree: ast.FunctionDef, params: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
+    """What typing reads off the tree's shape alone, worked out once per tree (types settle over
+    several passes, and a tree is typed again for every compile): the names it assigns, the
+    locals that may be read unassigned, whether every path returns."""
+    shape = tree.__dict__.get("_tj_shape")
+    if shape is None or shape[0] != params:
+        assigned = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        unbound: set[str] = set()
+        check_assigned(tree.body, set(params), set(params) | assigned, None, unbound)
+        shape = tree._tj_shape = (list(params), (assigned, frozenset(unbound), always_returns(tree.body)))
+    return shape[1]
+
+
 class FunctionTyper(ast.NodeVisitor):
     def __init__(self, program: Program, typing: Typing) -> None:
         self.p = program
@@ -187,13 +200,12 @@ class FunctionTyper(ast.NodeVisitor):
         t = self.t
         for name, ty in zip(t.params, t.param_types):
             t.locals[name] = join(t.locals.get(name, BOTTOM), ty)
-        assigned = {n.id for n in ast.walk(t.tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        assigned, maybe_unbound, returns_always = _shape(t.tree, t.params)
         for name in assigned:
             t.locals.setdefault(name, BOTTOM)
         self.block(t.tree.body)
-        t.maybe_unbound = set()
-        check_assigned(t.tree.body, set(t.params), set(t.locals), None, t.maybe_unbound)
-        if not always_returns(t.tree.body):
+        t.maybe_unbound = set(maybe_unbound)
+        if not returns_always:
             t.returns = join(t.returns, NONE)
 
     # ----------------------------------------------------------------- statements
