@@ -10,6 +10,7 @@ import ast
 import builtins
 import math
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,13 +183,17 @@ def _shape(tree: ast.FunctionDef, params: list[str]) -> tuple[frozenset[str], fr
     """What typing reads off the tree's shape alone, worked out once per tree (types settle over
     several passes, and a tree is typed again for every compile): the names it assigns, the
     locals that may be read unassigned, whether every path returns."""
-    shape = tree.__dict__.get("_tj_shape")
+    shape = _SHAPES.get(tree)
     if shape is None or shape[0] != params:
         assigned = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
         unbound: set[str] = set()
         check_assigned(tree.body, set(params), set(params) | assigned, None, unbound)
-        shape = tree._tj_shape = (list(params), (assigned, frozenset(unbound), always_returns(tree.body)))
+        shape = _SHAPES[tree] = (list(params), (assigned, frozenset(unbound), always_returns(tree.body)))
     return shape[1]
+
+
+# per tree, not on it: a copy of a tree (instrument.profiling_tree) must not inherit it
+_SHAPES: "weakref.WeakKeyDictionary[ast.FunctionDef, tuple]" = weakref.WeakKeyDictionary()
 
 
 class FunctionTyper(ast.NodeVisitor):
