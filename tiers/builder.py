@@ -77,9 +77,15 @@ class _Branch(Line):
 
     def set_weights(self, weights: Sequence[int]) -> None:
         module = self.parent.module
-        md = module.add_metadata([ir.MetaDataString(module, "branch_weights")]
-                                 + [ir.Constant(_I32, w) for w in weights])
-        self.text += f", !prof {md.get_reference()}"
+        # one node per pair of weights, as llvmlite makes it the first time (its numbering too)
+        refs = module.__dict__.setdefault("_tj_weight_refs", {})
+        key = tuple(weights)
+        ref = refs.get(key)
+        if ref is None:
+            md = module.add_metadata([ir.MetaDataString(module, "branch_weights")]
+                                     + [ir.Constant(_I32, w) for w in weights])
+            ref = refs[key] = md.get_reference()
+        self.text += f", !prof {ref}"
 
 
 class _Phi(Line):
