@@ -100,14 +100,21 @@ def tierjit_cold_worker(module_name: str) -> None:
 
 
 def cold_times(worker: str, module_name: str, repeat: int) -> dict:
-    """`repeat` fresh processes of `worker`: lists of their figures, or an error line."""
+    """`repeat` fresh processes of `worker`: lists of their figures, or an error line.
+
+    The processes may write bytecode caches, and one unmeasured process runs first: an
+    installed package imports from its caches, so a cold figure must not include compiling
+    tierjit's (or Numba's) Python sources, as it would where PYTHONDONTWRITEBYTECODE is set."""
     out: dict = {}
-    for _ in range(repeat):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for run in range(repeat + 1):
         proc = subprocess.run([sys.executable, "-m", "bench.compile_times", worker, module_name],
-                              capture_output=True, text=True, timeout=900,
+                              capture_output=True, text=True, timeout=900, env=env,
                               cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         if proc.returncode != 0:
             return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        if run == 0:
+            continue
         for key, value in json.loads(proc.stdout.strip().splitlines()[-1]).items():
             out.setdefault(key, []).append(value)
     return out
