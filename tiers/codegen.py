@@ -923,7 +923,7 @@ class FunctionGen:
         with b.if_then(b.icmp_unsigned("==", n, due), likely=False):
             params = set(self.t.params)
             names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
-            extra = [self._boxed_raw(V(INT, x, NULL)) for x in rng or ()]
+            extra = self._boxed_ints(*(rng or ()))
             self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, line)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
@@ -970,6 +970,10 @@ class FunctionGen:
         if v.ty == FLOAT:
             return self.ops.call("PyFloat_FromDouble", v.a)
         return self.ops.box(v, 0)      # bool, None and objects: boxing cannot fail
+
+    def _boxed_ints(self, *natives: ir.Value) -> list[ir.Value]:
+        """New references to native ints (NULL, with the error set, where boxing fails)."""
+        return [self._boxed_raw(V(INT, x, NULL)) for x in natives]
 
     def _boxed_or_unbound(self, name: str) -> ir.Value:
         b = self.b
@@ -1069,7 +1073,7 @@ class FunctionGen:
                 return V(OBJ, b.load(nxt))
             def advance() -> None:
                 pass
-            state = ("iter", lambda: [self._new_ref(b.load(lst))])
+            state = ("iter", lambda: [self.ops.dup(V(OBJ, b.load(lst))).a])
         else:
             seq = self.expr(s.iter)
             lst = self.entry_alloca(PTR)
@@ -1092,7 +1096,8 @@ class FunctionGen:
                     return self.list_get(b.load(lst), b.load(index), ety, line)
             def advance() -> None:
                 b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
-            state = ("seq", lambda: [self._new_ref(b.load(lst)), self.ops.call("PyLong_FromLongLong", b.load(index))])
+            state = ("seq", lambda: [self.ops.dup(V(OBJ, b.load(lst))).a,
+                                     self.ops.call("PyLong_FromLongLong", b.load(index))])
         head = self.fn.append_basic_block("for.head")
         body = self.fn.append_basic_block("for.body")
         step_block = self.fn.append_basic_block("for.step")
@@ -1251,14 +1256,6 @@ class FunctionGen:
         names = self._live_names(s, bound)
         self._hand_over(s, RangeFallback(self.t.tree, s, names, self.t.func, enclosing), names, extra, line,
                         may_decline=False)
-
-    def _new_ref(self, p: ir.Value) -> ir.Value:
-        self.ops.xincref(p)
-        return p
-
-    def _boxed_ints(self, *natives: ir.Value) -> list[ir.Value]:
-        """New references to native ints (NULL, with the error set, where boxing fails)."""
-        return [self._boxed_raw(V(INT, x, NULL)) for x in natives]
 
     def index_value(self, v: V, line: int) -> V:
         """An int from an object the way range() takes it (`__index__`, CPython's TypeError)."""
