@@ -67,11 +67,10 @@ def call(gen, node: ast.Call, ty: str) -> V:
 
 def native_call(gen, node: ast.Call, args: list[V]) -> V:
     callee = gen.t.callees[id(node)]
-    fn = gen.mod.declare(callee)
     b = gen.b
     ret = gen.entry_alloca(ir.LiteralStructType(parts(callee.returns, gen.iw) or [ir.IntType(8)]))
     passed = [gen.ops.coerce(a, pty, node.lineno) for a, pty in zip(args, callee.param_types)]
-    status = b.call(fn, [ret] + [x for v in passed for x in unpack(v)] + [gen.fn.args[-1]])
+    status = gen.mod.call_native(b, callee, [ret] + [x for v in passed for x in unpack(v)] + [gen.fn.args[-1]])
     # arguments are borrowed by the callee: release our temporaries (not what we read in place)
     for v in passed:
         gen.ops.release(v)

@@ -123,6 +123,8 @@ class ModuleGen:
         self._callees: dict[str, ir.Value] = {}
         self.linked: dict[str, int] = {}        # symbol -> address of another unit's tj_export
         self.address_names: dict[int, str] = {}    # for %jit_explain (explain.named)
+        self.symbol_cells: dict[str, ctypes.c_void_p] = {}   # tier 1: see call_native
+        self.export_symbol: str | None = None     # set by export; none for an OSR continuation
         self.loop_work = self.global_var("tj_loop_work", I64)
         self.err_line = self.global_var("tj_err_line", I32)
         # Py_EnterRecursiveCall appends its argument to the message: give it an empty C string
@@ -481,7 +483,8 @@ class ModuleGen:
 
     def declare(self, typing: Typing) -> ir.Function:
         """The function of a specialisation: defined in this module, or, for one in `linked`,
-        another unit's machine code called through its address (tier 1, see compiler.link_plan)."""
+        another unit's machine code called through its address (tier 1, see compiler.link_plan).
+        Call it with `call_native`."""
         fn = self.fns.get(typing.symbol)
         if fn is None:
             params = [ir.PointerType(ir.LiteralStructType(parts(typing.returns, self.int_t) or [I8]))]
@@ -493,18 +496,55 @@ class ModuleGen:
                 fn = self._callee(f"{typing.tree.name}.linked", self.linked[typing.symbol], ftype)
             else:
                 fn = ir.Function(self.module, ftype, typing.symbol)
-                fn.linkage = "internal"
+                if self.tier != 1:
+                    fn.linkage = "internal"
             self.fns[typing.symbol] = fn
         return fn
 
+    def call_native(self, b: ir.IRBuilder, typing: Typing, args: Sequence[ir.Value]) -> ir.Value:
+        """A call of a JIT'd specialisation, its status (0: done, else an exception is set).
+
+        Tier 1 calls a function of its own module through a cell holding its address, filled in
+        once the machine code exists (NativeUnit, `symbol_cells`): under the JIT's large code
+        model LLVM's fast instruction selector cannot lower a direct call, and each function
+        making one went to the slow selector whole (recursive functions, callers compiled with
+        their callees, the entry). Tier 2 calls directly, for the optimiser to inline."""
+        fn = self.declare(typing)
+        if self.tier != 1 or not isinstance(fn, ir.Function):
+            return b.call(fn, args)
+        cell = self.symbol_cells.get(fn.name)
+        if cell is None:
+            cell = self.symbol_cells[fn.name] = ctypes.c_void_p()
+            self.keepalive.append(cell)
+            self.address_names[ctypes.addressof(cell)] = f"{fn.name}.cell"
+        ptr_t = fn.function_type.as_pointer()
+        pointer = b.load(ir.Constant(I64, ctypes.addressof(cell)).inttoptr(ptr_t.as_pointer()))
+        return b.call(_Pointer(pointer, fn.function_type), args)
+
     def export(self, typing: Typing) -> None:
-        """`tj_export`, an external copy of the entry specialisation's signature that calls it: what
-        a later tier-1 unit calls directly. The function itself stays internal, so the optimiser
+        """What a later tier-1 unit calls directly: at tier 1 the entry specialisation itself
+        (its functions are external, see `call_native`); at tier 2 `tj_export`, an external copy
+        of its signature that calls it, so the function itself stays internal and the optimiser
         may still change how it is called inside the module."""
         inner = self.declare(typing)
+        if self.tier == 1:
+            self.export_symbol = inner.name
+            return
         fn = ir.Function(self.module, inner.function_type, EXPORT_NAME)
         b = new_builder(fn.append_basic_block())
         b.ret(b.call(inner, list(fn.args)))
+        self.export_symbol = EXPORT_NAME
+
+
+class _Pointer:
+    """A loaded function pointer as a call's callee: what a builder's `call` reads off one."""
+    __slots__ = ("value", "function_type", "type")
+
+    def __init__(self, value: ir.Value, function_type: ir.FunctionType) -> None:
+        self.value, self.function_type, self.type = value, function_type, value.type
+
+    def get_reference(self) -> str:
+        return self.value.get_reference()
 
 
 I8 = ir.IntType(8)
@@ -1135,7 +1175,9 @@ class FunctionGen:
             up = b.icmp_signed(">", step, ir.Constant(self.iw, 0))
 
             def before(i: ir.Value, limit: ir.Value) -> ir.Value:
-                return b.select(up, b.icmp_signed("<", i, limit), b.icmp_signed(">", i, limit))
+                # not a `select` of two i1s, which LLVM's fast instruction selector cannot lower
+                return b.or_(b.and_(up, b.icmp_signed("<", i, limit)),
+                             b.and_(b.not_(up), b.icmp_signed(">", i, limit)))
 
         head, chunk, body, step_block, safepoint, orelse, end = (
             self.fn.append_basic_block(f"range.{x}")

@@ -100,7 +100,7 @@ class DeepRecursion:
 def link_plan(engine: "Engine", program: Program, top: Typing, tier: int) -> tuple[list[Typing], dict[str, NativeUnit]]:
     """Which specialisations this unit compiles, and which JIT'd callees it calls in code that
     already runs (another function's live tier-1 unit, compiled for the same argument and return
-    types under the same list rules): tier 1 calls those through their `tj_export` instead of compiling
+    types under the same list rules): tier 1 calls those through their export (ModuleGen.export) instead of compiling
     them again, so a function's tier-1 compile costs its own body, not its callees'. Tier 2
     compiles everything into one module, where the optimiser inlines the callees."""
     links: dict[str, NativeUnit] = {}
@@ -174,7 +174,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     ir_text = str(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
     unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed],
-                      mod.cell_addresses)
+                      mod.cell_addresses, mod.export_symbol, mod.symbol_cells)
     guard_failed.unit = unit
     unit.link(links.values())
     unit.functions = [spec.tree.name for spec in specs]

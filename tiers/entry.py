@@ -52,16 +52,15 @@ class LineRaisers:
         return raiser
 
 
-def _stack_limit(mod: ModuleGen, b: ir.IRBuilder, here: ir.Value) -> ir.Value:
-    """The calling thread's thread_stack_limit(); if it is unknown, 1 MiB below this frame."""
+def _stack_limit(mod: ModuleGen, b: ir.IRBuilder, here: ir.Value, slot: ir.Value, overflow: ir.Value) -> ir.Value:
+    """The calling thread's thread_stack_limit(); if it is unknown, 1 MiB below this frame.
+    `slot` (i64) and `overflow` (i32) are allocas of the entry block."""
     r = b.call(mod.capi("PyObject_CallNoArgs"), [mod.const_obj(b, thread_stack_limit)])
-    slot = b.alloca(I64)
     b.store(ir.Constant(I64, 0), slot)
     with b.if_else(b.icmp_unsigned("==", r, NULL)) as (then, other):
         with then:
             b.call(mod.capi("PyErr_Clear"), [])
         with other:
-            overflow = b.alloca(I32)
             b.store(b.call(mod.capi("PyLong_AsLongLongAndOverflow"), [r, overflow]), slot)
             b.call(mod.helper("xdecref"), [r])
     limit = b.load(slot)
@@ -87,7 +86,13 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
         return v
 
     deopt_block = fn.append_basic_block("deopt")
+    # every alloca in the entry block: LLVM's fast instruction selector leaves a function with
+    # an alloca anywhere else to the slow one
     reason_slot = b.alloca(I32)
+    ret = b.alloca(ir.LiteralStructType(parts(top.returns, mod.int_t) or [ir.IntType(8)]))
+    recursive = any(t.recursive for t in _all_typings(top))
+    if recursive:
+        limit_slot, overflow = b.alloca(I64), b.alloca(I32)
 
     def guard(ok: ir.Value, why: str) -> None:
         reasons.append(why)
@@ -185,11 +190,10 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     n = bump(calls, 1)
     with b.if_then(b.icmp_signed("==", n, ir.Constant(I64, tier2_at)), likely=False):
         b.call(mod.helper("call_hook"), [const(tier2_hook)])
-    ret = b.alloca(ir.LiteralStructType(parts(top.returns, mod.int_t) or [ir.IntType(8)]))
     limit = ir.Constant(PTR, None)
-    if any(t.recursive for t in _all_typings(top)):
-        limit = _stack_limit(mod, b, b.ptrtoint(ret, I64))
-    status = b.call(mod.fns[top.symbol], [ret] + unboxed + [limit])
+    if recursive:
+        limit = _stack_limit(mod, b, b.ptrtoint(ret, I64), limit_slot, overflow)
+    status = mod.call_native(b, top, [ret] + unboxed + [limit])
     ok_block = fn.append_basic_block("ok")
     err_block = fn.append_basic_block("error")
     b.cbranch(b.icmp_signed("==", status, ir.Constant(I32, 0)), ok_block, err_block)
@@ -229,8 +233,7 @@ def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Valu
     size = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
     items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
     items = b.bitcast(items, PTR.as_pointer())
-    idx = b.alloca(I64)
-    allok = b.alloca(I1)
+    idx, allok = _entry_alloca(b, I64), _entry_alloca(b, I1)
     b.store(ir.Constant(I64, 0), idx)
     b.store(ir.Constant(I1, 1), allok)
     head, body, end = (fn.append_basic_block(x) for x in ("scan.head", "scan.body", "scan.end"))
@@ -246,6 +249,12 @@ def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Valu
     b.branch(head)
     b.position_at_end(end)
     guard(b.load(allok), f"argument '{name}' is no longer a {ty}")
+
+
+def _entry_alloca(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:
+    """A slot in the entry block (see build_entry)."""
+    with b.goto_entry_block():
+        return b.alloca(ty)
 
 
 def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
@@ -269,7 +278,7 @@ def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
         b.call(mod.helper("xincref"), [p])
         return p
     if v.ty == MAYBE_NP_INT:
-        slot = b.alloca(PTR)
+        slot = _entry_alloca(b, PTR)
         with b.if_else(v.flag) as (then, other):
             with then:
                 b.store(_box(mod, b, V(NP_INT, b.trunc(v.a, I64))), slot)
@@ -277,7 +286,7 @@ def _box(mod: ModuleGen, b: ir.IRBuilder, v: V) -> ir.Value:
                 b.store(_box(mod, b, V(INT, v.a, v.big)), slot)
         return b.load(slot)
     if v.ty == MAYBE_NP_FLOAT:
-        slot = b.alloca(PTR)
+        slot = _entry_alloca(b, PTR)
         flt = b.call(mod.capi("PyFloat_FromDouble"), [v.a])
         b.store(flt, slot)
         with b.if_then(v.big):

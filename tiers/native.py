@@ -137,7 +137,8 @@ class NativeUnit:
     """The machine code of one compile (one function specialisation and its inlined/linked callees)."""
 
     def __init__(self, ir_text: str, tier: int, name: str, fallback: Any, keepalive: list[Any],
-                 cells: dict[str, int] | None = None) -> None:
+                 cells: dict[str, int] | None = None, export: str | None = "tj_export",
+                 symbol_cells: dict[str, ctypes.c_void_p] | None = None) -> None:
         initialise()
         self.tier = tier
         self.stages_ms: dict[str, float] = {}
@@ -167,9 +168,15 @@ class NativeUnit:
         self.engine.finalize_object()
         self._lap("codegen", t)
         self.code_bytes = sum(objects)
+        # tier 1 calls its own functions through cells (codegen.ModuleGen.call_native): fill them
+        # before anything can run the code
+        for symbol, cell in (symbol_cells or {}).items():
+            cell.value = self.engine.get_function_address(symbol)
+            if not cell.value:
+                raise RuntimeError(f"the machine code has no function {symbol}")
         self.entry_address = self.engine.get_function_address("tj_entry")
         # what other tier-1 units call directly (codegen.ModuleGen.export); 0 for an OSR unit
-        self.export_address = self.engine.get_function_address("tj_export")
+        self.export_address = self.engine.get_function_address(export) if export else 0
         self.links: list[NativeUnit] = []     # units whose code this one calls directly
         self.linked_by = 0                    # open units that call this one's code directly
         self.functions: list[str] = []        # the functions compiled into this unit
