@@ -40,8 +40,7 @@ def call(gen, node: ast.Call, ty: str) -> V:
             r = gen.ops.call("PyList_Append", lst.a, o)
             gen.ops.xdecref(o)
             gen.ops.release(lst)
-            with gen.b.if_then(gen.b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-                gen.fail(line)
+            gen.fail_if(gen.b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
             return V(NONE)
         return math_call(gen, node, f.attr, ty)
     g = t.globals[f.id]
@@ -74,8 +73,7 @@ def native_call(gen, node: ast.Call, args: list[V]) -> V:
     # arguments are borrowed by the callee: release our temporaries (not what we read in place)
     for v in passed:
         gen.ops.release(v)
-    with b.if_then(b.icmp_signed("!=", status, ir.Constant(I32, 0)), likely=False):
-        gen.fail(node.lineno)
+    gen.fail_if(b.icmp_signed("!=", status, ir.Constant(I32, 0)), node.lineno)
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
               for i in range(len(parts(callee.returns, gen.iw)))]
     return pack(callee.returns, values)
@@ -103,8 +101,7 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
         o = ops.box(a, line)
         size = ops.call("PyObject_Size", o)
         ops.xdecref(o)
-        with b.if_then(b.icmp_signed("<", size, ir.Constant(I64, 0)), likely=False):
-            gen.fail(line)
+        gen.fail_if(b.icmp_signed("<", size, ir.Constant(I64, 0)), line)
         return V(INT, b.sext(size, gen.iw), NULL)
     if name == "abs" and ty == FLOAT:
         return V(FLOAT, b.call(gen.intrinsic("llvm.fabs.f64"), [args[0].a]))

@@ -202,8 +202,7 @@ class Ops:
         return v if v.borrowed else self.dup(v)
 
     def check_null(self, p: ir.Value, line: int) -> ir.Value:
-        with self.b.if_then(self.b.icmp_unsigned("==", p, NULL), likely=False):
-            self.gen.fail(line)
+        self.gen.fail_if(self.b.icmp_unsigned("==", p, NULL), line)
         return p
 
     # ----------------------------------------------------------------- constants
@@ -414,8 +413,7 @@ class Ops:
                 d = self.call("PyLong_AsDouble", obj)
                 self.xdecref(obj)
                 with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):
-                    with b.if_then(b.icmp_unsigned("!=", self.call("PyErr_Occurred"), NULL)):
-                        self.gen.fail(line)
+                    self.gen.fail_if(b.icmp_unsigned("!=", self.call("PyErr_Occurred"), NULL), line)
                 b.store(d, res)
         return V(FLOAT, b.load(res))
 
@@ -707,8 +705,7 @@ class Ops:
         slow = b.call(self.gen.mod.int_op_helper(opt), [x.a, x.big, y.a, y.big])
         self.release(x)
         self.release(y)
-        with b.if_then(b.extract_value(slow, 2), likely=False):
-            self.gen.fail(line)
+        self.gen.fail_if(b.extract_value(slow, 2), line)
         b.store(b.extract_value(slow, 0), lo)
         b.store(b.extract_value(slow, 1), big)
 
@@ -842,8 +839,7 @@ class Ops:
             return t
         r = self.call("PyObject_IsTrue", v.a)
         self.xdecref(v.a)
-        with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-            self.gen.fail(line)
+        self.gen.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
         return b.icmp_signed(">", r, ir.Constant(I32, 0))
 
     def compare(self, op: ast.cmpop, x: V, y: V, line: int) -> V:
@@ -893,8 +889,7 @@ class Ops:
             r = b.call(self.gen.helper("compare_ints"), [x.a, x.big, y.a, y.big, ir.Constant(I32, _CMP_OP[opt])])
             self.release(x)
             self.release(y)
-            with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-                self.gen.fail(line)
+            self.gen.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
             b.store(b.icmp_signed(">", r, ir.Constant(I32, 0)), res)
         return V(BOOL, b.load(res))
 
@@ -927,8 +922,7 @@ class Ops:
         r = self.call("PyObject_RichCompareBool", xo, yo, ir.Constant(I32, _CMP_OP[opt]))
         self.xdecref(xo)
         self.xdecref(yo)
-        with self.b.if_then(self.b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
-            self.gen.fail(line)
+        self.gen.fail_if(self.b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
         return self.b.icmp_signed(">", r, ir.Constant(I32, 0))
 
     # ----------------------------------------------------------------- calls into Python
