@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import math
 import threading
+import weakref
 from typing import Any, Callable, Iterator, Sequence
 
 from llvmlite import ir
@@ -671,11 +672,12 @@ class FunctionGen:
         self.tier_up_loops: set[int] = set()
         if self.mod.tier_up is not None and t is self.mod.tier_up_typing:
             self.tier_up_loops = {id(site.node) for site in find_loops(t.tree) if site.osr}
-        self.first_stores = _first_stores(t.tree.body, t.params)
-        self.counters = _range_counters(t)
+        bindings = _bindings(t.tree, t.params)
+        self.first_stores = bindings.first_stores
+        self.counters = _range_counters(t, bindings)
         # A parameter the body never rebinds keeps the caller's reference for the whole call (a
         # caller holds its arguments until we return): no count to take on entry or drop at exit.
-        stored = _stored_names(t.tree.body)
+        stored = bindings.stored
         self.borrowed_params = {name for name, ty in zip(t.params, t.param_types)
                                 if name not in stored and t.locals[name] == ty}
         self.b = new_builder(body)
@@ -1716,33 +1718,55 @@ def _parallel(target: ast.expr, value: ast.expr) -> bool:
     return isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts)
 
 
-def _stored_names(body: list[ast.stmt]) -> set[str]:
-    """Every name the statements bind (assignments, loop targets, augmented assignments)."""
-    return {n.id for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+class _Bindings:
+    """What code generation reads off a tree's assignments, worked out in one walk per tree (a
+    tree is compiled again for each tier and each new set of types; the three walks this
+    replaced were a twentieth of building a tier-1 module):
+    - `stored`: every name the body binds (assignments, loop targets, augmented assignments);
+    - `first_stores`: the top-level `name = value` statements that store a name before anything
+      else does: they run once a call, in order, so the local's slot still holds its zero;
+    - `binds`: the Name nodes that bind, and `fors`: the `for` loops with a name as target
+      (see _range_counters)."""
+    __slots__ = ("stored", "first_stores", "binds", "fors")
+
+    def __init__(self, tree: ast.FunctionDef, params: Sequence[str]) -> None:
+        seen, self.first_stores = set(params), set()
+        self.binds: list[ast.Name] = []
+        self.fors: list[ast.For] = []
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+                    and stmt.targets[0].id not in seen:
+                self.first_stores.add(id(stmt))
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.Name):
+                    if not isinstance(n.ctx, ast.Load):
+                        self.binds.append(n)
+                        if isinstance(n.ctx, ast.Store):
+                            seen.add(n.id)
+                elif isinstance(n, ast.For) and isinstance(n.target, ast.Name):
+                    self.fors.append(n)
+        self.stored = {n.id for n in self.binds}
 
 
-def _first_stores(body: list[ast.stmt], params: Sequence[str]) -> set[int]:
-    """The top-level `name = value` statements that store a name before anything else does:
-    they run once a call, in order, so the local's slot still holds its zero value."""
-    seen, firsts = set(params), set()
-    for stmt in body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
-                and stmt.targets[0].id not in seen:
-            firsts.add(id(stmt))
-        seen.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return firsts
+def _bindings(tree: ast.FunctionDef, params: Sequence[str]) -> _Bindings:
+    cached = _BINDINGS.get(tree)
+    if cached is None or cached[0] != list(params):
+        cached = _BINDINGS[tree] = (list(params), _Bindings(tree, params))
+    return cached[1]
 
 
-def _range_counters(t: Typing) -> set[str]:
+# per tree, not on it, as typer's shapes (a copy of a tree must not inherit it)
+_BINDINGS: "weakref.WeakKeyDictionary[ast.FunctionDef, tuple]" = weakref.WeakKeyDictionary()
+
+
+def _range_counters(t: Typing, bindings: _Bindings) -> set[str]:
     """Int locals stored only as the target of a range loop: their value is the loop's native
     counter, never a PyLong, so reads need no `big` test and stores drop nothing."""
-    targets = {id(n.target) for n in ast.walk(t.tree)
-               if isinstance(n, ast.For) and t.exprs.get(id(n.iter)) == "range" and isinstance(n.target, ast.Name)}
+    targets = {id(n.target) for n in bindings.fors if t.exprs.get(id(n.iter)) == "range"}
     names = {name for name, ty in t.locals.items() if ty == INT} - set(t.params)
-    for stmt in t.tree.body:
-        for n in ast.walk(stmt):
-            if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and id(n) not in targets:
-                names.discard(n.id)
+    for n in bindings.binds:
+        if id(n) not in targets:
+            names.discard(n.id)
     return names
 
 
