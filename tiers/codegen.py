@@ -195,17 +195,27 @@ class ModuleGen:
             if self.tier == 1:
                 fn = self._runtime(name)
             else:
-                fn = (self._int_op(getattr(ast, name[4:])) if name.startswith("int_")
-                      else getattr(self, f"_helper_{name}")())
+                fn = (self._int_op(None if name == "int_binop" else getattr(ast, name[4:]))
+                      if name.startswith("int_") else getattr(self, f"_helper_{name}")())
                 fn.linkage = "internal"
                 if name in ("xincref", "xdecref"):
                     fn.attributes.add("alwaysinline")
             self._helpers[name] = fn
         return fn
 
-    def int_op_helper(self, op: type) -> ir.Function:
-        """`{native, big, err} tj_int_<Op>(a, abig, b, bbig)`: the CPython operation on two ints."""
-        return self.helper(f"int_{op.__name__}")
+    def int_op_call(self, b: ir.IRBuilder, op: type, args: Sequence[ir.Value]) -> ir.Value:
+        """`{native, big, err}`: CPython's operation `op` on two ints (a, abig, b, bbig), an int
+        slow path. Tier 2 has a helper per operator in its module (`tj_int_<Op>`) for the optimiser
+        to fold; tier 1 calls the shared runtime's one `int_binop` with the address of the C-API
+        function to call (a dozen copies of the same body were half of the runtime's one-time
+        compile), or its `int_Pow`, whose C function takes a third argument."""
+        if self.tier != 1 or op is ast.Pow:
+            return b.call(self.helper(f"int_{op.__name__}"), list(args))
+        from .values import _PY_NUMBER
+        name = _PY_NUMBER[op]
+        self.address_names[capi.address(name)] = name
+        number_fn = ir.Constant(I64, capi.address(name)).inttoptr(PTR)
+        return b.call(self.helper("int_binop"), [*args, number_fn])
 
     def _runtime(self, name: str) -> ir.Function:
         """Tier 1 calls the shared runtime's copy of a helper instead of carrying its own."""
@@ -448,13 +458,15 @@ class ModuleGen:
         b.ret(r)
         return fn
 
-    def _int_op(self, op: type) -> ir.Function:
-        """The body of int_op_helper(op)."""
+    def _int_op(self, op: type | None) -> ir.Function:
+        """An int slow path (see int_op_call): `tj_int_<Op>`, or for op None `tj_int_binop`, which
+        calls the two-argument C-API function whose address is its fifth argument."""
         from .values import _PY_NUMBER
         iw = self.int_t
         ret = ir.LiteralStructType([iw, PTR, I1])
-        fn = ir.Function(self.module, ir.FunctionType(ret, [iw, PTR, iw, PTR]), f"tj_int_{op.__name__}")
-        alo, abig, blo, bbig = fn.args
+        params = [iw, PTR, iw, PTR] + ([PTR] if op is None else [])
+        fn = ir.Function(self.module, ir.FunctionType(ret, params), f"tj_int_{op.__name__ if op else 'binop'}")
+        alo, abig, blo, bbig = fn.args[:4]
         b = new_builder(fn.append_basic_block())
         box = self.helper("box_int")
         xo = b.call(box, [alo, abig])
@@ -465,7 +477,10 @@ class ModuleGen:
             b.call(self.helper("xdecref"), [xo])
             b.call(self.helper("xdecref"), [yo])
             b.ret(fail)
-        if op is ast.Pow:
+        if op is None:
+            binary = ir.FunctionType(PTR, [PTR, PTR])
+            r = b.call(_Pointer(b.bitcast(fn.args[4], binary.as_pointer()), binary), [xo, yo])
+        elif op is ast.Pow:
             r = b.call(self.capi("PyNumber_Power"), [xo, yo, self.const_obj(b, None)])
         else:
             r = b.call(self.capi(_PY_NUMBER[op]), [xo, yo])

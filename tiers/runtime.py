@@ -10,7 +10,6 @@ called by address. This module's engine is never freed.
 """
 from __future__ import annotations
 
-import ast
 import threading
 from typing import Any
 
@@ -19,16 +18,15 @@ from llvmlite import ir
 
 from .builder import new_builder
 
-# every int slow path a module may ask for (codegen.ModuleGen.int_op_helper, helper `int_<Op>`)
-INT_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.LShift, ast.RShift,
-           ast.BitAnd, ast.BitOr, ast.BitXor)
 # the helpers tier-1 loops call on their fast paths: optimised fully; the rest (slow paths, rare
 # work) only get their locals into registers, which takes the runtime's one-time compile from
 # about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
 HOT = ("xincref", "xdecref", "box_int", "unbox_int")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
          "deopt", "hand_over")
-HELPERS = PLAIN + tuple(f"int_{op.__name__}" for op in INT_OPS)
+# the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
+# the C-API function to call, and one for `**`
+HELPERS = PLAIN + ("int_binop", "int_Pow")
 
 _lock = threading.Lock()
 _types: dict[str, ir.FunctionType] = {}

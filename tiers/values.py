@@ -702,7 +702,7 @@ class Ops:
         """CPython's own operation, in one shared helper per operator (keeps the IR small); then
         the operands are released, here, since only this path can find a PyLong among them."""
         b = self.b
-        slow = b.call(self.gen.mod.int_op_helper(opt), [x.a, x.big, y.a, y.big])
+        slow = self.gen.mod.int_op_call(b, opt, [x.a, x.big, y.a, y.big])
         self.release(x)
         self.release(y)
         self.gen.fail_if(b.extract_value(slow, 2), line)
