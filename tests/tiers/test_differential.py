@@ -1075,3 +1075,52 @@ def test_jit_keeps_the_function_object(jit_engine):
     assert original.__name__ == "f" and original.__doc__ == "doc"
     assert str(inspect.signature(original)) == "(x)"
     assert "return x + 1" in inspect.getsource(original)
+
+
+# --- the user's line in the traceback ------------------------------------------------
+
+# Every check that can fail in one function, each on its own line; a failed check branches
+# to the one error exit, which picks the line by where it came from (FunctionGen.fail_if).
+MANY_WAYS_TO_FAIL = textwrap.dedent("""
+    def pick(xs, k, d):
+        a = xs[k]
+        b = a // d
+        c = b * 2**62
+        e = c % (d - 1) + 1
+        s = 0
+        for i in range(k, k + 3):
+            s += xs[i] * e
+        while s > 10**30:
+            s = s // (d - 2)
+        return s
+""")
+
+PICK_CALLS = [([1, 2, 3, 4, 5], 9, 1),      # IndexError, line 3
+              ([1, 2, 3, 4, 5], 1, 0),      # ZeroDivisionError, line 4
+              ([1, 2, 3, 4, 5], 1, 1),      # ZeroDivisionError in %, line 6
+              ([1, 2, 3, 4, 5], 3, 3),      # IndexError in the loop, line 9
+              ([10**40] * 5, 0, 2),         # ZeroDivisionError in the while loop, line 11
+              ([1, 2, 3, 4, 5], 0, 3)]      # returns 6
+
+
+def _raising_line(func, args) -> tuple[str, int] | None:
+    try:
+        func(*args)
+    except Exception as err:        # noqa: BLE001 - the exception is what is compared
+        import traceback
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        return type(err).__name__, frame.lineno
+    return None
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_each_failed_check_names_its_own_line(tier):
+    want = [_raising_line(load(MANY_WAYS_TO_FAIL, jitted=False)["pick"], args) for args in PICK_CALLS]
+    assert [w[1] if w else None for w in want] == [3, 4, 6, 9, 11, None]
+    use_tier(tier)
+    ns = load(MANY_WAYS_TO_FAIL, jitted=True)
+    ns["pick"](*PICK_CALLS[-1])
+    ns["pick"](*PICK_CALLS[-1])        # past tier 2's threshold too
+    got = [_raising_line(ns["pick"], args) for args in PICK_CALLS]
+    assert got == want
+    assert_reached(record_for("pick"), tier)
