@@ -161,7 +161,7 @@ class Program:
         params = [a.arg for a in tree.args.posonlyargs + tree.args.args]
         if len(params) != len(arg_types):
             raise Unsupported(f"call of {tree.name} with {len(arg_types)} arguments (it takes {len(params)})")
-        typing = Typing(func, tree, params, arg_types, symbol=f"{tree.name}_{len(self.typings)}")
+        typing = Typing(func, tree, params, arg_types, symbol=f"{_ascii(tree.name)}_{len(self.typings)}")
         self.typings[key] = typing
         self._active.append(typing)
         try:
@@ -190,6 +190,12 @@ def _shape(tree: ast.FunctionDef, params: list[str]) -> tuple[frozenset[str], fr
         check_assigned(tree.body, set(params), set(params) | assigned, None, unbound)
         shape = _SHAPES[tree] = (list(params), (assigned, frozenset(unbound), always_returns(tree.body)))
     return shape[1]
+
+
+def _ascii(name: str) -> str:
+    """`name` as a machine-code symbol: llvmlite looks symbols up by ASCII name, and a Python
+    identifier may be any letter (`café` becomes `cafu_e9`; the typing's number keeps it unique)."""
+    return name if name.isascii() else "".join(c if c.isascii() else f"u_{ord(c):x}" for c in name)
 
 
 # per tree, not on it: a copy of a tree (instrument.profiling_tree) must not inherit it

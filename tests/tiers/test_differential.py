@@ -1124,3 +1124,23 @@ def test_each_failed_check_names_its_own_line(tier):
     got = [_raising_line(ns["pick"], args) for args in PICK_CALLS]
     assert got == want
     assert_reached(record_for("pick"), tier)
+
+
+# A Python identifier may be any letter; machine-code symbols are looked up by ASCII name.
+UNICODE_NAMES = textwrap.dedent("""
+    def café(n):
+        t = 0
+        for i in range(n):
+            t += i
+        return t
+
+    def été(n):
+        return café(n) + (été(n - 1) if n > 0 else 0)
+""")
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_functions_with_non_ascii_names_compile(tier):
+    run = differential(UNICODE_NAMES, "été", [(5,), (7,), (0,), (30,)], tier=tier)
+    assert run.got[-1].value == sum(n * (n - 1) // 2 for n in range(31))
+    assert_reached(record_for("été"), tier)
