@@ -637,26 +637,36 @@ class FunctionGen:
         self.lines.add(line)
         for v in reversed(self.held):
             self.ops.release(v)
-        self.err_from.append((line, self.b.block))
-        self.b.branch(self.err_block)
+        self.b.branch(self._error_at(line))
         # anything emitted after this in the same place is unreachable; give it a block
         self.b.position_at_end(self.fn.append_basic_block("after_fail"))
 
     def fail_if(self, cond: ir.Value, line: int) -> None:
         """`fail(line)` where `cond` holds (seldom); the code after goes on where it does not.
 
-        With nothing held to release, the branch goes straight to the error exit, whose phi
-        picks the line (see generate): no block of its own per check. Each such block, and the
-        unreachable one after it, were a fifth of a tier-1 module's blocks."""
+        With nothing held to release, the check branches straight to its line's way to the error
+        exit (`_error_at`): no block of its own, nor the unreachable one `fail` leaves after it
+        (together a fifth of a tier-1 module's blocks)."""
         if self.held:
             with self.b.if_then(cond, likely=False):
                 self.fail(line)
             return
         self.lines.add(line)
         go_on = self.fn.append_basic_block("ok")
-        self.b.cbranch(cond, self.err_block, go_on).set_weights([1, 99])
-        self.err_from.append((line, self.b.block))
+        self.b.cbranch(cond, self._error_at(line), go_on).set_weights([1, 99])
         self.b.position_at_end(go_on)
+
+    def _error_at(self, line: int) -> ir.Block:
+        """The block that stores `line` for the traceback and goes on to the error exit: one per
+        line, shared by its checks. (Not a phi in the exit: -O0 code would then set the line on
+        the fast path of every check, a store in every hot loop.)"""
+        block = self.err_lines.get(line)
+        if block is None:
+            block = self.err_lines[line] = self.fn.append_basic_block(f"error.{line}")
+            b = new_builder(block)
+            b.store(ir.Constant(I32, line), self.mod.err_line)
+            b.branch(self.err_block)
+        return block
 
     # -- the function
     def generate(self) -> None:
@@ -667,7 +677,7 @@ class FunctionGen:
         self.alloca_block = fn.append_basic_block("allocas")
         body = fn.append_basic_block("body")
         self.err_block = fn.append_basic_block("error")
-        self.err_from: list[tuple[int, ir.Block]] = []     # (line, block) of each way in
+        self.err_lines: dict[int, ir.Block] = {}     # see _error_at
         self.ret_block = fn.append_basic_block("return")
         self.b = new_builder(self.alloca_block)
         # locals: one alloca per part, zero / NULL initialised so cleanup is always safe
@@ -720,12 +730,6 @@ class FunctionGen:
         leave = fn.append_basic_block("exit")
         for block, code in ((self.err_block, 1), (self.ret_block, 0)):
             self.b.position_at_end(block)
-            if block is self.err_block and self.err_from:
-                # the user's line for the traceback, by the check that failed (fail, fail_if)
-                line = self.b.phi(I32, name="err.line")
-                for n, pred in self.err_from:
-                    line.add_incoming(ir.Constant(I32, n), pred)
-                self.b.store(line, self.mod.err_line)
             self.b.store(ir.Constant(I32, code), status)
             self.b.branch(leave)
         self.b.position_at_end(leave)
