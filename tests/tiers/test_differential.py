@@ -1079,8 +1079,8 @@ def test_jit_keeps_the_function_object(jit_engine):
 
 # --- the user's line in the traceback ------------------------------------------------
 
-# Every check that can fail in one function, each on its own line; a failed check branches
-# to the one error exit, which picks the line by where it came from (FunctionGen.fail_if).
+# Every check that can fail in one function, each on its own line; a failed check branches to
+# the way out of its own line (FunctionGen.fail_if, _error_at).
 MANY_WAYS_TO_FAIL = textwrap.dedent("""
     def pick(xs, k, d):
         a = xs[k]
