@@ -100,9 +100,9 @@ class DeepRecursion:
 def link_plan(engine: "Engine", program: Program, top: Typing, tier: int) -> tuple[list[Typing], dict[str, NativeUnit]]:
     """Which specialisations this unit compiles, and which JIT'd callees it calls in code that
     already runs (another function's live tier-1 unit, compiled for the same argument and return
-    types under the same list rules): tier 1 calls those through their export (ModuleGen.export) instead of compiling
-    them again, so a function's tier-1 compile costs its own body, not its callees'. Tier 2
-    compiles everything into one module, where the optimiser inlines the callees."""
+    types under the same list rules): tier 1 calls those through their export (ModuleGen.export)
+    instead of compiling them again, so a function's tier-1 compile costs its own body, not its
+    callees'. Tier 2 compiles everything into one module, where the optimiser inlines the callees."""
     links: dict[str, NativeUnit] = {}
     compiled: dict[int, Typing] = {}
     todo = [top]
