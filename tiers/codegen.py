@@ -24,7 +24,7 @@ from .instrument import find_loops
 from .osr import NOT_NOW, UNBOUND, RangeFallback
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
                     always_returns, array_item, assigned_at, elem, is_array, is_list)
-from .values import NULL, TRUE, Ops, V, pack, parts, unpack
+from .values import _PY_NUMBER, NULL, TRUE, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
 GIL_MASK = (1 << 13) - 1  # every 8,192 back-edges give a waiting thread its turn (see _switch_point)
@@ -211,7 +211,6 @@ class ModuleGen:
         compile), or its `int_Pow`, whose C function takes a third argument."""
         if self.tier != 1 or op is ast.Pow:
             return b.call(self.helper(f"int_{op.__name__}"), list(args))
-        from .values import _PY_NUMBER
         name = _PY_NUMBER[op]
         self.address_names[capi.address(name)] = name
         number_fn = ir.Constant(I64, capi.address(name)).inttoptr(PTR)
@@ -461,7 +460,6 @@ class ModuleGen:
     def _int_op(self, op: type | None) -> ir.Function:
         """An int slow path (see int_op_call): `tj_int_<Op>`, or for op None `tj_int_binop`, which
         calls the two-argument C-API function whose address is its fifth argument."""
-        from .values import _PY_NUMBER
         iw = self.int_t
         ret = ir.LiteralStructType([iw, PTR, I1])
         params = [iw, PTR, iw, PTR] + ([PTR] if op is None else [])

@@ -137,7 +137,7 @@ class NativeUnit:
     """The machine code of one compile (one function specialisation and its inlined/linked callees)."""
 
     def __init__(self, ir_text: str, tier: int, name: str, fallback: Any, keepalive: list[Any],
-                 cells: dict[str, int] | None = None, export: str | None = "tj_export",
+                 cells: dict[str, int] | None = None, export: str | None = None,
                  symbol_cells: dict[str, ctypes.c_void_p] | None = None) -> None:
         initialise()
         self.tier = tier
