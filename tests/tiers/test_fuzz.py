@@ -18,10 +18,14 @@ The normal run checks 500 programs, the same ones every time (derandomized). The
 and TIERJIT_FUZZ_SEED=<int> draws a different, reproducible set. A failure shrinks to a
 small program whose source is printed with the failure. If the process dies instead (a
 crash in native code), the program being run is in tierjit-fuzz-last.py in the temp dir.
+A run longer than the default reports its progress on stderr every 500 programs, past
+pytest's capture, since the test itself reports only when it ends.
 """
 
 import os
+import sys
 import tempfile
+import time
 import zlib
 
 import pytest
@@ -36,6 +40,21 @@ from tierharness import (
 EXAMPLES = int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500"))
 SEED = os.environ.get("TIERJIT_FUZZ_SEED")
 LAST_PROGRAM = os.path.join(tempfile.gettempdir(), "tierjit-fuzz-last.py")
+PROGRESS_EVERY = 500
+_progress = {"ran": 0, "start": time.monotonic()}
+
+
+def record_last(text: str) -> None:
+    """Keep the program about to run where a crash leaves it, and on a long run say how far
+    it has got (hypothesis's shrinking runs count too)."""
+    with open(LAST_PROGRAM, "w") as last:
+        last.write(text)
+    _progress["ran"] += 1
+    if EXAMPLES > 500 and _progress["ran"] % PROGRESS_EVERY == 0:
+        elapsed = time.monotonic() - _progress["start"]
+        print(f"fuzz: {_progress['ran']} programs run in {elapsed:.0f} s",
+              file=sys.__stderr__, flush=True)
+
 
 pytestmark = pytest.mark.timeout(max(3600, EXAMPLES * 6))   # compiles dominate: ~2 per program
 
@@ -54,8 +73,7 @@ def test_random_programs_match_cpython(jit_engine, case):
     program, calls = case
     note(f"program:\n{program.source}")
     note(f"calls: f{', f'.join(safe_repr(args) for args in calls)}")
-    with open(LAST_PROGRAM, "w") as last:
-        last.write(f"{program.source}\n# calls: {safe_repr(calls)}\n")
+    record_last(f"{program.source}\n# calls: {safe_repr(calls)}\n")
 
     # One JIT session climbs both tiers, so each program costs one compile per tier:
     #   c0, calls...            tier 0 then tier 1 (tier1_calls=1)
@@ -88,8 +106,7 @@ def test_random_programs_through_osr_match_cpython(jit_engine):
     def run(case):
         program, calls = case
         note(f"program:\n{program.source}")
-        with open(LAST_PROGRAM, "w") as last:
-            last.write(f"{program.source}\n# calls (OSR): {safe_repr(calls)}\n")
+        record_last(f"{program.source}\n# calls (OSR): {safe_repr(calls)}\n")
         with time_limit(10):
             want = run_calls(load(program.source, jitted=False), program.entry, calls)
         jit_engine.reset()
