@@ -1,11 +1,16 @@
 """Fixtures shared by every test folder: the repo root, and the tierjit kernelspec installed
 into a private JUPYTER_PATH for the test session (so nothing touches the user's Jupyter setup).
+The shared runtime's machine-code cache is private to the session too (a temporary
+TIERJIT_CACHE_DIR, inherited by the kernels and scripts the tests start), unless one is set.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -13,6 +18,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))   # jit_stats, for the kernel and gateway clients
+
+if "TIERJIT_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="tierjit-test-cache-")
+    os.environ["TIERJIT_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
 
 
 @pytest.fixture(scope="session")

@@ -106,9 +106,14 @@ class ModuleGen:
     """One LLVM module: the entry's function, its JIT'd callees, helpers and object constants."""
 
     def __init__(self, name: str, tier: int, tier2_hook: Any = None, tier2_chunks: int = -1,
-                 int_bits: int | None = None) -> None:
+                 int_bits: int | None = None, portable: bool = False) -> None:
         self.module = _Module(name=name)
         self.tier = tier
+        # Portable IR names no address of this process: the shared runtime's, whose machine code
+        # is kept on disk for later processes (objcache.py). Its objects are read from globals
+        # (object_globals, filled in once the code is loaded) instead of written in (const_obj).
+        self.portable = portable
+        self.object_globals: dict[str, object] = {}
         # How many bits an int holds natively before it becomes a PyLong: 128 at tier 2, 64 at
         # tier 1 (and in the shared runtime tier 1 calls), whose compile time it halves for int
         # code (LLVM's fast instruction selector cannot select i128; see docs/tiers.md).
@@ -185,6 +190,13 @@ class ModuleGen:
 
     def const_obj(self, builder: ir.IRBuilder, obj: object) -> ir.Value:
         self.keepalive.append(obj)
+        if self.portable:
+            name = next((n for n, o in self.object_globals.items() if o is obj), None)
+            if name is None:
+                name = f"tj_obj_{len(self.object_globals)}"
+                ir.GlobalVariable(self.module, PTR, name).initializer = ir.Constant(PTR, None)
+                self.object_globals[name] = obj
+            return builder.load(self.module.get_global(name))
         return ir.Constant(I64, id(obj)).inttoptr(PTR)
 
     def helper(self, name: str) -> ir.Function:
@@ -436,6 +448,38 @@ class ModuleGen:
         r = b.call(self.capi("PyObject_CallOneArg"), [hook, tup])
         b.call(self.helper("xdecref"), [tup])
         b.ret(r)
+        return fn
+
+    def _helper_getitem_int(self) -> ir.Function:
+        """`PyObject *tj_getitem_int(cont, lo, big)`: CPython's own `cont[index]` for an int
+        index held natively (an item read's slow path: its IndexError, or numpy's). A new
+        reference, or NULL with the error set; the index is only read."""
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, self.int_t, PTR]), "tj_getitem_int")
+        cont, lo, big = fn.args
+        b = new_builder(fn.append_basic_block())
+        index = b.call(self.helper("box_int"), [lo, big])
+        with b.if_then(b.icmp_unsigned("==", index, NULL), likely=False):
+            b.ret(NULL)
+        r = b.call(self.capi("PyObject_GetItem"), [cont, index])
+        b.call(self.helper("xdecref"), [index])
+        b.ret(r)
+        return fn
+
+    def _helper_setitem_int(self) -> ir.Function:
+        """`i32 tj_setitem_int(cont, lo, big, value)`: CPython's own `cont[index] = value` for
+        an int index held natively (an item store's slow path); takes the reference to `value`.
+        0, or -1 with the error set."""
+        fn = ir.Function(self.module, ir.FunctionType(I32, [PTR, self.int_t, PTR, PTR]), "tj_setitem_int")
+        cont, lo, big, value = fn.args
+        b = new_builder(fn.append_basic_block())
+        index = b.call(self.helper("box_int"), [lo, big])
+        r = b.alloca(I32)
+        b.store(ir.Constant(I32, -1), r)
+        with b.if_then(b.icmp_unsigned("!=", index, NULL), likely=True):
+            b.store(b.call(self.capi("PyObject_SetItem"), [cont, index, value]), r)
+        b.call(self.helper("xdecref"), [index])
+        b.call(self.helper("xdecref"), [value])
+        b.ret(b.load(r))
         return fn
 
     def _helper_deopt(self) -> ir.Function:
@@ -1369,16 +1413,14 @@ class FunctionGen:
         self.ops.xincref(item)
         return self.ops.from_object(item, ety, line)
 
-    def index_of(self, lst: ir.Value, idx: V, line: int) -> tuple[ir.Value, ir.Value]:
-        """(in_bounds, normalised index) for a Python index on a list."""
+    def index_of(self, lst: ir.Value, idx: V) -> tuple[ir.Value, ir.Value]:
+        """(in_bounds, normalised index) for an int index on a list (read, not consumed)."""
         b = self.b
-        idx = self.ops.coerce(idx, INT, line)
         fits = self.ops.int_fits64(idx)
         i = b.trunc(idx.a, I64)
         n = self.list_len(lst)
         i = b.select(b.icmp_signed("<", i, ir.Constant(I64, 0)), b.add(i, n), i)
         ok = b.and_(fits, b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
-        self.ops.release(idx)
         return ok, i
 
     # ----------------------------------------------------------------- numpy arrays
@@ -1470,9 +1512,12 @@ class FunctionGen:
         """CPython's (or numpy's) own `cont[keep]`, a new reference; on an error both are released
         and the function fails at `line`."""
         b = self.b
-        io = self.ops.box(self.ops.dup(keep), line)
-        r = self.ops.call("PyObject_GetItem", cont.a, io)
-        self.ops.xdecref(io)
+        if keep.ty == INT:        # one call (tj_getitem_int): the boxing is out of line
+            r = b.call(self.helper("getitem_int"), [cont.a, keep.a, keep.big])
+        else:
+            io = self.ops.box(self.ops.dup(keep), line)
+            r = self.ops.call("PyObject_GetItem", cont.a, io)
+            self.ops.xdecref(io)
         with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
             self.ops.release(keep)
             self.ops.release(cont)
@@ -1483,10 +1528,13 @@ class FunctionGen:
         """CPython's (or numpy's) own `cont[keep] = vo` (takes vo); on an error `keep`, `cont` and
         the `held` values are released and the function fails at `line`."""
         b = self.b
-        io = self.ops.box(self.ops.dup(keep), line)
-        r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
-        self.ops.xdecref(io)
-        self.ops.xdecref(vo)
+        if keep.ty == INT:        # one call (tj_setitem_int): the boxing is out of line
+            r = b.call(self.helper("setitem_int"), [cont.a, keep.a, keep.big, vo])
+        else:
+            io = self.ops.box(self.ops.dup(keep), line)
+            r = self.ops.call("PyObject_SetItem", cont.a, io, vo)
+            self.ops.xdecref(io)
+            self.ops.xdecref(vo)
         with b.if_then(b.icmp_signed("<", r, ir.Constant(I32, 0)), likely=False):
             for v in (keep, *held, cont):
                 self.ops.release(v)
@@ -1501,19 +1549,21 @@ class FunctionGen:
             return V(self.t.locals[node.id], self.b.load(self.slots[node.id][0]), borrowed=True)
         return self.expr(node)
 
-    def _index_keep(self, idx: V) -> V:
-        """The index as an int, kept for CPython's own item access on the slow path."""
+    def _list_index(self, idx: V) -> V:
+        """A list index as an int (a bool is 0 or 1). The same value serves the native access
+        and CPython's own on the slow path, and is released once, after both: a second reference
+        for the slow path cost a test and a call on an index's `big` part twice per access."""
         if idx.ty == BOOL:
             return V(INT, self.b.zext(idx.a, self.iw), NULL)
-        return self.ops.share(V(INT, idx.a, idx.big, borrowed=idx.borrowed))
+        return idx
 
     def load_item(self, cont: V, idx: V, ety: str, line: int) -> V:
         b = self.b
         if is_array(cont.ty) and idx.ty in (INT, NP_INT):
             return self.array_load(cont, idx, line)
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
-            keep = self._index_keep(idx)
-            ok, i = self.index_of(cont.a, idx, line)
+            keep = self._list_index(idx)
+            ok, i = self.index_of(cont.a, keep)
             res = [self.entry_alloca(p) for p in parts(ety, self.iw)]
             with b.if_else(ok, likely=True) as (then, other):
                 with then:
@@ -1544,8 +1594,8 @@ class FunctionGen:
             self.array_store(cont, idx, v, line)
             return
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
-            keep = self._index_keep(idx)
-            ok, i = self.index_of(cont.a, idx, line)
+            keep = self._list_index(idx)
+            ok, i = self.index_of(cont.a, keep)
             vo = self.ops.box(v, line)
             with b.if_else(ok, likely=True) as (then, other):
                 with then:

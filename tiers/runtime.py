@@ -7,15 +7,21 @@ and the helpers plus their inlined copies were about half of a small function's 
 tier-1 modules call `tj_rt_<name>` here instead. The bodies come from `ModuleGen`'s own builders
 (one source for both tiers), optimised once (the hot ones with tier 2's passes, see HOT), and are
 called by address. This module's engine is never freed.
+
+The runtime's IR is the same in every process (it names no address of this one), so its machine
+code is kept on disk (objcache.py) and a later process loads it instead of making it again: the
+first tier-1 compile of a process then costs about what any other does.
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from typing import Any
 
 from llvmlite import binding as llvm
 from llvmlite import ir
 
+from . import objcache
 from .builder import new_builder
 
 # the helpers tier-1 loops call on their fast paths: optimised fully; the rest (slow paths, rare
@@ -23,7 +29,7 @@ from .builder import new_builder
 # about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
 HOT = ("xincref", "xdecref", "box_int", "unbox_int")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
-         "deopt", "hand_over")
+         "deopt", "hand_over", "getitem_int", "setitem_int")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 HELPERS = PLAIN + ("int_binop", "int_Pow")
@@ -33,6 +39,9 @@ _types: dict[str, ir.FunctionType] = {}
 _addresses: dict[str, int] = {}
 _keep: list[Any] = []       # the engine, its module's object constants
 _code_bytes: list[int] = []
+# where the runtime's machine code came from (objcache.py): "loaded" from the cache, "stored" in
+# it once made, "not stored" (made; the cache could not keep it), "off" (no cache), "" (not built)
+cache_state = ""
 
 
 def symbol(name: str) -> str:
@@ -59,10 +68,11 @@ def address(name: str) -> int:
 
 def build_module() -> tuple[Any, dict[str, ir.Function]]:
     """The runtime's module (a ModuleGen) and its helpers, by name: each body internal, with an
-    external wrapper `tj_rt_<name>` (the bodies may still inline into each other)."""
+    external wrapper `tj_rt_<name>` (the bodies may still inline into each other). Its IR is
+    the same in every process (portable: no addresses), so its machine code can be cached."""
     from .codegen import ModuleGen
     # full bodies, optimised; ints as tier 1 holds them (64 bits)
-    mod = ModuleGen("tj_runtime", tier=2, int_bits=64)
+    mod = ModuleGen("tj_runtime", tier=2, int_bits=64, portable=True)
     fns = {name: mod.helper(name) for name in HELPERS}
     for name, fn in fns.items():
         ftype = fn.function_type
@@ -73,21 +83,51 @@ def build_module() -> tuple[Any, dict[str, ir.Function]]:
     return mod, fns
 
 
+def cache_key(ir_text: str) -> str:
+    """Everything that decides the runtime's machine code (objcache.py): its IR, the passes and
+    the machines that optimise and emit it, LLVM's version."""
+    from .native import TIER1_FUNCTION_PASSES, TIER2_FUNCTION_PASSES, TIER2_MODULE_PASSES
+    return objcache.key(ir_text, repr((HOT, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES, TIER1_FUNCTION_PASSES)),
+                        repr(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
+                        llvm.get_host_cpu_features().flatten())
+
+
 def _build() -> None:
+    global cache_state
     from .native import initialise, optimise_hot, target_machine
     initialise()
     with _lock:
         if _types:
             return
         mod, fns = build_module()
-        module = llvm.parse_assembly(str(mod.module))
+        text = str(mod.module)
+        digest = cache_key(text)
+        cached = objcache.load("runtime", digest)
+        module = llvm.parse_assembly(text)
         module.verify()
-        # the IR optimised once (the hot helpers fully, see HOT); machine code plain (quick to make)
-        optimise_hot(module, {fns[name].name for name in HOT} | {symbol(name) for name in HOT})
+        if cached is None:
+            # the IR optimised once (the hot helpers fully, see HOT); machine code plain (quick
+            # to make); with the object cached, the IR only names what the object defines
+            optimise_hot(module, {fns[name].name for name in HOT} | {symbol(name) for name in HOT})
         engine = llvm.create_mcjit_compiler(module, target_machine(1))
-        engine.set_object_cache(notify_func=lambda _module, buf: _code_bytes.append(len(buf)))
+
+        def made(_module: Any, obj: bytes) -> None:
+            global cache_state
+            _code_bytes.append(len(obj))
+            if objcache.directory() is None:
+                cache_state = "off"
+            else:
+                cache_state = "stored" if objcache.store("runtime", digest, obj) else "not stored"
+
+        # MCJIT asks for a module's object before it makes one: the cached one, if any
+        engine.set_object_cache(notify_func=made, getbuffer_func=lambda _module: cached)
         engine.finalize_object()
+        if cached is not None:
+            cache_state = "loaded"
+            _code_bytes.append(len(cached))
         for name, fn in fns.items():
             _addresses[name] = engine.get_function_address(symbol(name))
+        for name, obj in mod.object_globals.items():
+            ctypes.c_void_p.from_address(engine.get_global_value_address(name)).value = id(obj)
         _keep.extend([engine, mod.keepalive])
         _types.update({name: fn.function_type for name, fn in fns.items()})
