@@ -8,6 +8,10 @@ function calls the machine code its JIT'd callees already have (compiled once, f
 types) and compiles in only those that have none; tier 2 compiles every callee in, to inline
 it. The `fns` column counts the functions compiled into the unit at tier 1, then at tier 2.
 
+The cold columns are the entry's first tier-1 compile in a fresh process, LLVM's start and the
+shared runtime included: once with the runtime's machine code cached on disk by an earlier
+process (every session after a user's first), once with no cache (TIERJIT_CACHE_DIR="").
+
 Numba's column is the first call of a freshly `@njit`-ed copy of the kernel with the same small
 argument (its compile, callees included, plus a negligible run), measured `--repeat` times in a
 subprocess that imported Numba and compiled the kernel once before (so Numba's one-time start-up
@@ -22,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from bench.kernels import KERNELS
@@ -99,14 +104,18 @@ def tierjit_cold_worker(module_name: str) -> None:
     print(json.dumps({"cold": rec["compiles"][0]["ms"]}))
 
 
-def cold_times(worker: str, module_name: str, repeat: int) -> dict:
+def cold_times(worker: str, module_name: str, repeat: int, cache_dir: str | None = None) -> dict:
     """`repeat` fresh processes of `worker`: lists of their figures, or an error line.
 
     The processes may write bytecode caches, and one unmeasured process runs first: an
     installed package imports from its caches, so a cold figure must not include compiling
-    tierjit's (or Numba's) Python sources, as it would where PYTHONDONTWRITEBYTECODE is set."""
+    tierjit's (or Numba's) Python sources, as it would where PYTHONDONTWRITEBYTECODE is set.
+    `cache_dir` is tierjit's cache of the shared runtime's machine code (TIERJIT_CACHE_DIR; ""
+    turns it off): the unmeasured process fills an empty one, as a user's first session does."""
     out: dict = {}
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if cache_dir is not None:
+        env["TIERJIT_CACHE_DIR"] = cache_dir
     for run in range(repeat + 1):
         proc = subprocess.run([sys.executable, "-m", "bench.compile_times", worker, module_name],
                               capture_output=True, text=True, timeout=900, env=env,
@@ -150,39 +159,47 @@ def main() -> None:
                                            "(pip install -e .[compare])"))
     modules = [m for m in dict.fromkeys(k.module for k in KERNELS) if not opts.only or m in opts.only]
     print(f"Compile ms per function, {opts.repeat} samples each, min / median / max. Warm: a process that "
-          "has compiled before; cold: the first compile in a fresh process.")
+          "has compiled before; cold: the first compile in a fresh process, with the shared runtime's "
+          "machine code cached on disk by an earlier process, and with no cache (a first session).")
     print(f"{'kernel':15} {'function':16} {'fns':>5}  {'tierjit t1 warm':>20}  {'tierjit t2 warm':>20}  "
-          f"{'tierjit t1 cold':>20}  {'Numba warm':>20}  {'Numba cold':>22}")
+          f"{'tierjit t1 cold':>20}  {'t1 cold, no cache':>20}  {'Numba warm':>20}  {'Numba cold':>22}")
     t1_medians, t2_medians = [], []
-    ratios: dict[str, list[float]] = {"warm": [], "cold": []}
-    for name in modules:
-        rows = tierjit_times(name, opts.repeat)
-        ours = cold_times("--tierjit-cold-worker", name, opts.repeat)
-        numba = cold_times("--numba-worker", name, opts.repeat) if use_numba else {}
-        for row in rows:
-            t1, t2 = statistics.median(row["t1"]), statistics.median(row["t2"])
-            t1_medians.append(t1)
-            t2_medians.append(t2)
-            cells = ["", "", ""]
-            if row["entry"]:
-                cells[0] = ("error: " + ours["error"][:30]) if "error" in ours else _mmm(ours["cold"])
-                if "error" in numba:
-                    cells[1] = "error: " + numba["error"][:30]
-                elif numba:
-                    cells[1], cells[2] = _mmm(numba["warm"]), _mmm(numba["cold"])
-                    ratios["warm"].append(statistics.median(numba["warm"]) / t1)
-                    if "cold" in ours:
-                        ratios["cold"].append(statistics.median(numba["cold"]) / statistics.median(ours["cold"]))
-            fns = f"{row['fns'][1]}/{row['fns'][2]}"
-            print(f"{name:15} {row['function']:16} {fns:>5}  {_mmm(row['t1']):>20}  "
-                  f"{_mmm(row['t2']):>20}  {cells[0]:>20}  {cells[1]:>20}  {cells[2]:>22}", flush=True)
+    ratios: dict[str, list[float]] = {"warm": [], "cold": [], "no cache": []}
+    with tempfile.TemporaryDirectory(prefix="tierjit-bench-cache-") as cache_dir:
+        for name in modules:
+            rows = tierjit_times(name, opts.repeat)
+            ours = {"cold": cold_times("--tierjit-cold-worker", name, opts.repeat, cache_dir),
+                    "no cache": cold_times("--tierjit-cold-worker", name, opts.repeat, "")}
+            numba = cold_times("--numba-worker", name, opts.repeat) if use_numba else {}
+            for row in rows:
+                t1, t2 = statistics.median(row["t1"]), statistics.median(row["t2"])
+                t1_medians.append(t1)
+                t2_medians.append(t2)
+                cells = ["", "", "", ""]
+                if row["entry"]:
+                    for i, times in enumerate(ours.values()):
+                        cells[i] = ("error: " + times["error"][:30]) if "error" in times else _mmm(times["cold"])
+                    if "error" in numba:
+                        cells[2] = "error: " + numba["error"][:30]
+                    elif numba:
+                        cells[2], cells[3] = _mmm(numba["warm"]), _mmm(numba["cold"])
+                        ratios["warm"].append(statistics.median(numba["warm"]) / t1)
+                        for kind, times in ours.items():
+                            if "cold" in times:
+                                ratios[kind].append(statistics.median(numba["cold"]) / statistics.median(times["cold"]))
+                fns = f"{row['fns'][1]}/{row['fns'][2]}"
+                print(f"{name:15} {row['function']:16} {fns:>5}  {_mmm(row['t1']):>20}  {_mmm(row['t2']):>20}  "
+                      f"{cells[0]:>20}  {cells[1]:>20}  {cells[2]:>20}  {cells[3]:>22}", flush=True)
     print()
     print(f"median over {len(t1_medians)} functions (warm): tier 1 {statistics.median(t1_medians):.1f} ms, "
           f"tier 2 {statistics.median(t2_medians):.1f} ms")
+    labels = {"warm": "Numba warm first call / tierjit warm tier-1 compile",
+              "cold": "Numba cold first call / tierjit cold tier-1 compile",
+              "no cache": "Numba cold first call / tierjit cold tier-1 compile with no cache"}
     for kind, values in ratios.items():
         if values:
-            print(f"Numba {kind} first call / tierjit {kind} tier-1 compile, over entries: min {min(values):.1f}x, "
-                  f"median {statistics.median(values):.1f}x, geometric mean {statistics.geometric_mean(values):.1f}x")
+            print(f"{labels[kind]}, over entries: min {min(values):.1f}x, median {statistics.median(values):.1f}x, "
+                  f"geometric mean {statistics.geometric_mean(values):.1f}x")
 
 
 if __name__ == "__main__":
