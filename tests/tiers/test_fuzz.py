@@ -22,6 +22,7 @@ A run longer than the default reports its progress on stderr every 500 programs,
 pytest's capture, since the test itself reports only when it ends.
 """
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -41,7 +42,13 @@ EXAMPLES = int(os.environ.get("TIERJIT_FUZZ_EXAMPLES", "500"))
 SEED = os.environ.get("TIERJIT_FUZZ_SEED")
 LAST_PROGRAM = os.path.join(tempfile.gettempdir(), "tierjit-fuzz-last.py")
 PROGRESS_EVERY = 500
-_progress = {"ran": 0, "start": time.monotonic()}
+_progress: dict = {"ran": 0, "start": time.monotonic(), "capture": None}
+
+
+@pytest.fixture(autouse=True)
+def _progress_past_capture(pytestconfig):
+    """pytest captures file descriptor 2 itself: progress goes out with its capture suspended."""
+    _progress["capture"] = pytestconfig.pluginmanager.getplugin("capturemanager")
 
 
 def record_last(text: str) -> None:
@@ -51,9 +58,10 @@ def record_last(text: str) -> None:
         last.write(text)
     _progress["ran"] += 1
     if EXAMPLES > 500 and _progress["ran"] % PROGRESS_EVERY == 0:
-        elapsed = time.monotonic() - _progress["start"]
-        print(f"fuzz: {_progress['ran']} programs run in {elapsed:.0f} s",
-              file=sys.__stderr__, flush=True)
+        capture = _progress["capture"]
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(f"\nfuzz: {_progress['ran']} programs run in {time.monotonic() - _progress['start']:.0f} s",
+                  file=sys.stderr, flush=True)
 
 
 pytestmark = pytest.mark.timeout(max(3600, EXAMPLES * 6))   # compiles dominate: ~2 per program
