@@ -56,7 +56,19 @@ CALLS = [
     ("item", ((1, 2), 0)),                                 # a tuple: the entry's guard deopts
 ]
 
-SCRIPT = textwrap.dedent("""
+# what each call gave: the same code reads CPython's answers here and tierjit's in the script
+OUTCOMES = textwrap.dedent("""
+    def outcomes(ns, calls):
+        out = []
+        for name, args in calls:
+            try:
+                out.append(["ok", repr(ns[name](*args))])
+            except Exception as exc:
+                out.append([type(exc).__name__, str(exc)])
+        return out
+""")
+
+SCRIPT = OUTCOMES + textwrap.dedent("""
     import ast, json, linecache, sys
     from tierjit.tiers import runtime
     from tierjit.tiers.engine import Engine
@@ -71,12 +83,7 @@ SCRIPT = textwrap.dedent("""
     exec(compile(program, "<cell>", "exec"), ns)
     for name in [n for n in ns if not n.startswith("__")]:
         ns[name] = engine.register(ns[name], defined_in="<cell>")
-    out = []
-    for name, args in calls:
-        try:
-            out.append(["ok", repr(ns[name](*args))])
-        except Exception as exc:
-            out.append([type(exc).__name__, str(exc)])
+    out = outcomes(ns, calls)
     tiers = {f["name"]: sorted({c["tier"] for c in f["compiles"]}) for f in engine.stats()["functions"]}
     print(json.dumps({"state": runtime.cache_state, "results": out, "tiers": tiers,
                       "code_bytes": runtime.code_bytes()}))
@@ -86,13 +93,9 @@ SCRIPT = textwrap.dedent("""
 def expected() -> list[list[str]]:
     ns: dict = {}
     exec(compile(PROGRAM, "<cell>", "exec"), ns)
-    out = []
-    for name, args in CALLS:
-        try:
-            out.append(["ok", repr(ns[name](*args))])
-        except Exception as exc:
-            out.append([type(exc).__name__, str(exc)])
-    return out
+    helpers: dict = {}
+    exec(OUTCOMES, helpers)
+    return helpers["outcomes"](ns, CALLS)
 
 
 def run(cache_dir: str) -> dict:
