@@ -31,14 +31,18 @@ def initialise() -> None:
             _initialised = True
 
 
+# the target machines' options (tier 2's also name the host CPU); part of the runtime's cache key
+MACHINE_OPTIONS = {1: {"opt": 0, "jit": True}, 2: {"opt": 3, "jit": True}}
+
+
 def target_machine(tier: int) -> Any:
     """A fresh target machine per engine: an engine owns (and frees) the one it was given."""
     target = llvm.Target.from_default_triple()
     if tier >= 2:
         return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                             features=llvm.get_host_cpu_features().flatten(),
-                                            opt=3, jit=True)
-    return target.create_target_machine(opt=0, jit=True)
+                                            **MACHINE_OPTIONS[2])
+    return target.create_target_machine(**MACHINE_OPTIONS[1])
 
 
 class PyMethodDef(ctypes.Structure):

@@ -9,8 +9,8 @@ tier-1 modules call `tj_rt_<name>` here instead. The bodies come from `ModuleGen
 called by address. This module's engine is never freed.
 
 The runtime's IR is the same in every process (it names no address of this one), so its machine
-code is kept on disk (objcache.py) and a later process loads it instead of making it again: the
-first tier-1 compile of a process then costs about what any other does.
+code is kept on disk (objcache.py) and a later process loads it instead of optimising and
+emitting it again, which was most of what the first tier-1 compile of a process paid extra.
 """
 from __future__ import annotations
 
@@ -86,10 +86,10 @@ def build_module() -> tuple[Any, dict[str, ir.Function]]:
 def cache_key(ir_text: str) -> str:
     """Everything that decides the runtime's machine code (objcache.py): its IR, the passes and
     the machines that optimise and emit it, LLVM's version."""
-    from .native import TIER1_FUNCTION_PASSES, TIER2_FUNCTION_PASSES, TIER2_MODULE_PASSES
-    return objcache.key(ir_text, repr((HOT, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES, TIER1_FUNCTION_PASSES)),
-                        repr(llvm.llvm_version_info), llvm.get_process_triple(), llvm.get_host_cpu_name(),
-                        llvm.get_host_cpu_features().flatten())
+    from .native import MACHINE_OPTIONS, TIER1_FUNCTION_PASSES, TIER2_FUNCTION_PASSES, TIER2_MODULE_PASSES
+    passes = (HOT, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES, TIER1_FUNCTION_PASSES)
+    return objcache.key(ir_text, repr(passes), repr(MACHINE_OPTIONS), repr(llvm.llvm_version_info),
+                        llvm.get_default_triple(), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
 
 
 def _build() -> None:
