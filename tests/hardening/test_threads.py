@@ -6,6 +6,8 @@ arriving mid-run force deopts and recompiles. Runs in its own interpreter so a c
 """
 from __future__ import annotations
 
+import pytest
+
 from hardening_run import pick, run_scenario
 
 SOURCE = '''
@@ -133,3 +135,45 @@ def test_tier2_lands_while_the_caller_never_pauses():
     """, timeout=300)
     assert result["tier"] == 2, result
     assert result["wrong"] == 0
+
+
+READER = '''
+def total(xs, n):
+    s = 0.0
+    for i in range(n):
+        s += xs[0]
+    return s
+'''
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_a_list_item_retyped_by_another_thread_is_caught_not_misread(tier):
+    """Compiled code reads a list of floats as floats. If another thread puts an int in it
+    mid-call, the next read sees the new type and raises the documented RuntimeError
+    (docs/tiers.md, "Interrupts and the GIL"): never a crash, never the int's bytes read as a
+    double. CPython would go on with the int; this is the one known difference."""
+    result = run_scenario(f"""
+        from scenario import *
+        import threading, time
+        engine().configure(tier1_calls=1, tier2_calls={1 if tier == 2 else 10**9},
+                           tier1_loops=10**9, tier2_loops=10**9, osr=False, background=False)
+        total = load({READER!r})["total"]
+        total([1.0], 10); total([1.0], 10); total([1.0], 10)
+        xs = [1.0]
+        started = threading.Event()
+        def retype():
+            started.wait()
+            time.sleep(0.05)
+            xs[0] = 1
+        th = threading.Thread(target=retype)
+        th.start()
+        started.set()
+        try:
+            outcome = ["value", total(xs, 10**10)]      # minutes, unless the change stops it
+        except RuntimeError as exc:
+            outcome = ["RuntimeError", str(exc)]
+        th.join()
+        report(outcome=outcome, tier=record("total")["tier"])
+    """, timeout=300)
+    assert result["tier"] == tier, result
+    assert result["outcome"] == ["RuntimeError", "tierjit: a list changed its element type during a compiled call"]
