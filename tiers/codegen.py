@@ -482,6 +482,15 @@ class ModuleGen:
         b.ret(b.load(r))
         return fn
 
+    def _helper_list_changed(self) -> ir.Function:
+        """`void tj_list_changed()`: sets the RuntimeError of a list item read whose item is no
+        longer of the type the code was compiled for (FunctionGen.list_get)."""
+        fn = ir.Function(self.module, ir.FunctionType(VOID, []), "tj_list_changed")
+        b = new_builder(fn.append_basic_block())
+        b.call(self.capi("PyErr_SetObject"), [self.const_obj(b, RuntimeError), self.const_obj(b, LIST_CHANGED)])
+        b.ret_void()
+        return fn
+
     def _helper_deopt(self) -> ir.Function:
         """`PyObject *tj_deopt(guard_failed, i32 reason, args, nargs)`: a failed entry guard. The
         engine records the deopt and returns the function that runs this call on tier 0, with the
@@ -1405,8 +1414,10 @@ class FunctionGen:
             tp = capi.type_of(b, item)
             expected = self.const_obj(int if ety == INT else float)
             with b.if_then(b.icmp_unsigned("!=", tp, expected), likely=False):
-                # Only another thread could have changed it; say so rather than compute with it.
-                self.ops.call_python(_list_changed, [], NONE, line)
+                # Only another thread could have changed it; say so rather than compute with it
+                # (docs/tiers.md, "Interrupts and the GIL").
+                b.call(self.helper("list_changed"), [])
+                self.fail(line)
         if ety == FLOAT:      # read where it sits: the list keeps the item alive, nothing runs between
             return V(FLOAT, b.load(b.bitcast(b.gep(item, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]),
                                              F64.as_pointer())))
@@ -1849,8 +1860,7 @@ def _fits(r: range, bits: int) -> bool:
     return all(-limit <= x < limit for x in ends)
 
 
-def _list_changed() -> None:
-    raise RuntimeError("tierjit: a list changed its element type during a compiled call")
+LIST_CHANGED = "tierjit: a list changed its element type during a compiled call"
 
 
 _UNBOUND: dict[str, Any] = {}

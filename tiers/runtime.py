@@ -29,7 +29,7 @@ from .builder import new_builder
 # about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
 HOT = ("xincref", "xdecref", "box_int", "unbox_int")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
-         "deopt", "hand_over", "getitem_int", "setitem_int")
+         "deopt", "hand_over", "getitem_int", "setitem_int", "list_changed")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 HELPERS = PLAIN + ("int_binop", "int_Pow")
