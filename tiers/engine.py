@@ -345,6 +345,23 @@ class Engine:
                 rec.listed = False
             self.events.clear()
 
+    def forget(self, namespace: dict[str, Any]) -> int:
+        """Give up the functions defined in `namespace` (a module's globals) for good: their
+        original code back, their machine code released, no record kept. For callers that
+        throw namespaces away, such as a test running one generated program after another:
+        the engine holds its functions, and `reset()` re-arms every one it holds. Returns how
+        many were forgotten."""
+        with self._lock:
+            gone = [key for key, rec in self._live.items()
+                    if rec.func is not None and rec.func.__globals__ is namespace]
+            for key in gone:
+                rec = self._live.pop(key)
+                self._retire(rec, restore=True)
+                if rec in self._records:
+                    self._records.remove(rec)
+            self.queue.collect()
+        return len(gone)
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             records = [r for r in self._records if r.listed or r.compiles or r.calls()["0"] or r.deopts]

@@ -79,6 +79,23 @@ def test_reset_starts_stats_empty_and_functions_profile_again():
     assert [c["tier"] for c in rec["compiles"]] == [1]
 
 
+def test_forget_gives_up_a_namespaces_functions_for_good():
+    f = define(SQUARES, "sum_of_squares")
+    kept = define(SQUARES, "sum_of_squares")       # another namespace: not forgotten
+    original = engine().record_of(f).original_code  # what the def made, before profiling
+    for _ in range(5):
+        f(10)
+        kept(10)
+    assert record(f)["tier"] == 2 and f.__code__ is not original
+    assert engine().forget(f.__globals__) == 1
+    assert f.__code__ is original                   # its own code back, no stub
+    assert engine().record_of(f) is None
+    engine().reset()                                # and a reset does not re-arm it
+    assert f(10) == 285 and f.__code__ is original
+    assert kept(10) == 285 and engine().record_of(kept) is not None
+    assert [r["name"] for r in stats()["functions"]] == ["sum_of_squares"]
+
+
 def test_a_long_loop_in_one_call_enters_native_code():
     f = define(SQUARES, "sum_of_squares")
     assert f(3_000_000) == sum(i * i for i in range(3_000_000))
