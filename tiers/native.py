@@ -72,15 +72,21 @@ TIER1_FUNCTION_PASSES = ("sroa",)
 
 
 class _Pipeline:
-    """One tier's pass managers, built once and reused for every compile of the process.
+    """One tier's pass managers, built once and reused for PIPELINE_RUNS compiles.
 
     Building a pass builder and its managers per compile kept ~5-40 KB each time inside llvmlite
     (measured: a fresh builder per compile grew RSS by 5.4 KB a compile on a one-loop module, a
     reused one by 88 bytes), which a kernel that redefines a hot function thousands of times
-    cannot afford. The builder points at its target machine, so the pipeline owns one of its own
-    (an engine frees the machine it is given). Used only under compile_queue.LLVM_LOCK."""
+    cannot afford. But a reused one gets slower with every module it has run on: the tier-2
+    compile of mandelbrot's `escapes`, 100 times over and over in one process, took a median of
+    102, 134, 176 and 218 ms CPU in the first four hundreds (with the pipeline built anew every
+    100 compiles: 92 to 117, no trend). So a pipeline serves PIPELINE_RUNS compiles and is then
+    built anew: a few hundred bytes a compile, at most a few ms each. The builder points at its
+    target machine, so the pipeline owns one of its own (an engine frees the machine it is
+    given). Used only under compile_queue.LLVM_LOCK."""
 
     def __init__(self, tier: int) -> None:
+        self.runs = 0
         self.tm = target_machine(tier)
         self.pto = llvm.create_pipeline_tuning_options(speed_level=3 if tier >= 2 else 1)
         self.pb = llvm.create_pass_builder(self.tm, self.pto)
@@ -103,10 +109,14 @@ class _Pipeline:
 _pipelines: dict[int, _Pipeline] = {}
 
 
+PIPELINE_RUNS = 32
+
+
 def _pipeline(tier: int) -> _Pipeline:
     pipeline = _pipelines.get(tier)
-    if pipeline is None:
+    if pipeline is None or pipeline.runs >= PIPELINE_RUNS:
         pipeline = _pipelines[tier] = _Pipeline(tier)
+    pipeline.runs += 1
     return pipeline
 
 
