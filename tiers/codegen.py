@@ -491,6 +491,89 @@ class ModuleGen:
         b.ret_void()
         return fn
 
+    def _list_slot(self, b: ir.IRBuilder, lst: ir.Value, lo: ir.Value, big: ir.Value) -> tuple[ir.Value, ir.Value]:
+        """(in range, item pointer) of `lst[index]` for an int index held natively; the
+        pointer is only read where in range (a negative index counts from the end, as in Python)."""
+        n = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
+        i = b.select(b.icmp_signed("<", lo, ir.Constant(I64, 0)), b.add(lo, n), lo)
+        ok = b.and_(b.icmp_unsigned("==", big, NULL),
+                    b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
+        items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer().as_pointer()))
+        return ok, b.gep(items, [i])
+
+    def _list_read(self, name: str, ret: ir.Type, read: Callable[[ir.IRBuilder, ir.Value], ir.Value]) -> ir.Function:
+        """`ret name(lst, lo, big)`: tier 1's read of a list item of one type, `{value..., failed}`.
+        In range and of the type, `read` makes the value from the (borrowed) item; out of range
+        it is CPython's own `lst[index]` (its IndexError); an item of another type (only another
+        thread can put one there) fails with tj_list_changed's RuntimeError. One call instead of
+        the access written out at every read: a third of a list-heavy function's tier-1 IR."""
+        fn = ir.Function(self.module, ir.FunctionType(ret, [PTR, I64, PTR]), name)
+        lst, lo, big = fn.args
+        b = new_builder(fn.append_basic_block())
+        failed = b.insert_value(ir.Constant(ret, None), ir.Constant(I1, 1), len(ret.elements) - 1)
+        expected = self.const_obj(b, int if ret.elements[0] == I64 else float)
+        ok, slot = self._list_slot(b, lst, lo, big)
+        item, owned = b.alloca(PTR), b.alloca(PTR)      # owned: a new reference to drop at the end
+        b.store(NULL, owned)
+        with b.if_else(ok, likely=True) as (then, other):
+            with then:
+                b.store(b.load(slot), item)
+            with other:
+                # CPython's own access: for a list always its IndexError
+                r = b.call(self.helper("getitem_int"), [lst, lo, big])
+                with b.if_then(b.icmp_unsigned("==", r, NULL), likely=False):
+                    b.ret(failed)
+                b.store(r, item)
+                b.store(r, owned)
+        obj = b.load(item)
+        with b.if_then(b.icmp_unsigned("!=", capi.type_of(b, obj), expected), likely=False):
+            b.call(self.helper("xdecref"), [b.load(owned)])
+            b.call(self.helper("list_changed"), [])
+            b.ret(failed)
+        result = read(b, obj)
+        b.call(self.helper("xdecref"), [b.load(owned)])
+        b.ret(result)
+        return fn
+
+    def _helper_list_get_float(self) -> ir.Function:
+        """`{double, i1 failed} tj_list_get_float(lst, lo, big)`: an item of a list of floats."""
+        ret = ir.LiteralStructType([F64, I1])
+
+        def read(b: ir.IRBuilder, obj: ir.Value) -> ir.Value:
+            d = b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]), F64.as_pointer()))
+            return b.insert_value(ir.Constant(ret, None), d, 0)
+        return self._list_read("tj_list_get_float", ret, read)
+
+    def _helper_list_get_int(self) -> ir.Function:
+        """`{i64, big, i1 failed} tj_list_get_int(lst, lo, big)`: an item of a list of ints, as
+        tier 1 holds an int (a new reference in `big` when it needs more than 64 bits)."""
+        ret = ir.LiteralStructType([I64, PTR, I1])
+
+        def read(b: ir.IRBuilder, obj: ir.Value) -> ir.Value:
+            pair = b.call(self.helper("unbox_int"), [obj])
+            value_big = b.extract_value(pair, 1)
+            b.call(self.helper("xincref"), [value_big])     # the item itself, kept as it is
+            r = b.insert_value(ir.Constant(ret, None), b.extract_value(pair, 0), 0)
+            return b.insert_value(b.insert_value(r, value_big, 1), ir.Constant(I1, 0), 2)
+        return self._list_read("tj_list_get_int", ret, read)
+
+    def _helper_list_set(self) -> ir.Function:
+        """`i32 tj_list_set(lst, lo, big, value)`: tier 1's `lst[index] = value`; takes the
+        reference to `value`. In range the list takes it and drops the old item (which may run
+        a __del__, as in CPython: after the store); else CPython's own assignment (its
+        IndexError). 0, or -1 with the error set."""
+        fn = ir.Function(self.module, ir.FunctionType(I32, [PTR, I64, PTR, PTR]), "tj_list_set")
+        lst, lo, big, value = fn.args
+        b = new_builder(fn.append_basic_block())
+        ok, slot = self._list_slot(b, lst, lo, big)
+        with b.if_then(ok, likely=True):
+            old = b.load(slot)
+            b.store(value, slot)
+            b.call(self.helper("xdecref"), [old])
+            b.ret(ir.Constant(I32, 0))
+        b.ret(b.call(self.helper("setitem_int"), [lst, lo, big, value]))
+        return fn
+
     def _helper_deopt(self) -> ir.Function:
         """`PyObject *tj_deopt(guard_failed, i32 reason, args, nargs)`: a failed entry guard. The
         engine records the deopt and returns the function that runs this call on tier 0, with the
@@ -695,10 +778,10 @@ class FunctionGen:
     def fail_if(self, cond: ir.Value, line: int) -> None:
         """`fail(line)` where `cond` holds (seldom); the code after goes on where it does not.
 
-        With nothing held to release, the check branches straight to its line's way to the error
+        With nothing held to release (or only values whose release is no code), the check branches straight to its line's way to the error
         exit (`_error_at`): no block of its own, nor the unreachable one `fail` leaves after it
         (8% of the bench functions' tier-1 IR)."""
-        if self.held:
+        if any(not self.ops.releases_nothing(v) for v in self.held):
             with self.b.if_then(cond, likely=False):
                 self.fail(line)
             return
@@ -1572,6 +1655,9 @@ class FunctionGen:
         b = self.b
         if is_array(cont.ty) and idx.ty in (INT, NP_INT):
             return self.array_load(cont, idx, line)
+        if is_list(cont.ty) and idx.ty in (INT, BOOL) and self.mod.tier == 1 and ety == elem(cont.ty) \
+                and ety in (INT, FLOAT):
+            return self._list_read_call(cont, self._list_index(idx), ety, line)
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
             keep = self._list_index(idx)
             ok, i = self.index_of(cont.a, keep)
@@ -1596,6 +1682,20 @@ class FunctionGen:
         self.ops.check_null(r, line)
         return V(OBJ, r) if ety == OBJ else self.ops.from_object(r, ety, line)
 
+    def _list_read_call(self, cont: V, idx: V, ety: str, line: int) -> V:
+        """Tier 1's read of an int or float list item: one call to the runtime (tj_list_get_int,
+        tj_list_get_float), which checks the range and the item's type and raises CPython's
+        IndexError. Tier 2 writes the access out, for the optimiser to fold and vectorise."""
+        b = self.b
+        r = b.call(self.helper("list_get_int" if ety == INT else "list_get_float"), [cont.a, idx.a, idx.big])
+        with self.holding(idx, cont):
+            self.fail_if(b.extract_value(r, 2 if ety == INT else 1), line)
+        self.ops.release(idx)
+        self.ops.release(cont)
+        if ety == INT:
+            return V(INT, b.extract_value(r, 0), b.extract_value(r, 1))
+        return V(FLOAT, b.extract_value(r, 0))
+
     def store_item(self, cont: V, idx: V, v: V, line: int) -> None:
         """`cont[idx] = v` (consumes all three). A list with an int index in range gets the new item
         in place and drops the old one, as list.__setitem__ does; anything else, including an
@@ -1603,6 +1703,17 @@ class FunctionGen:
         b = self.b
         if is_array(cont.ty) and idx.ty in (INT, NP_INT):
             self.array_store(cont, idx, v, line)
+            return
+        if is_list(cont.ty) and idx.ty in (INT, BOOL) and self.mod.tier == 1:
+            # one call to the runtime (tj_list_set): the range check, the store, CPython's own
+            # assignment when out of range
+            keep = self._list_index(idx)
+            with self.holding(keep, cont):
+                vo = self.ops.box(v, line)
+                r = b.call(self.helper("list_set"), [cont.a, keep.a, keep.big, vo])
+                self.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
+            self.ops.release(keep)
+            self.ops.release(cont)
             return
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
             keep = self._list_index(idx)

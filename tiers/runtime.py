@@ -27,9 +27,10 @@ from .builder import new_builder
 # the helpers tier-1 loops call on their fast paths: optimised fully; the rest (slow paths, rare
 # work) only get their locals into registers, which takes the runtime's one-time compile from
 # about 40 ms to about 18 (docs/tiers.md, "One shared runtime")
-HOT = ("xincref", "xdecref", "box_int", "unbox_int")
+HOT = ("xincref", "xdecref", "box_int", "unbox_int", "list_get_int", "list_get_float", "list_set")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
-         "deopt", "hand_over", "getitem_int", "setitem_int", "list_changed")
+         "deopt", "hand_over", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
+         "list_set")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 HELPERS = PLAIN + ("int_binop", "int_Pow")

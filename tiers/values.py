@@ -186,6 +186,11 @@ class Ops:
         elif v.ty not in UNBOXED:
             self.xdecref(v.a)
 
+    def releases_nothing(self, v: V) -> bool:
+        """`release(v)` would emit no code: v is borrowed, unboxed, or an int whose `big` part
+        is known to be null."""
+        return v.borrowed or v.ty in UNBOXED or (v.ty in (INT, MAYBE_NP_INT) and v.big is NULL)
+
     def dup(self, v: V) -> V:
         """A reference of our own to v. An array read in place stays borrowed (nothing that takes
         one keeps it); a borrowed int becomes an owned copy, since what takes it may keep it."""

@@ -232,7 +232,18 @@ LIST_CASES = [
         def f(xs, i):
             return xs[i]
         """, "f", [([1, 2, 3], 0), ([1, 2, 3], 2), ([1, 2, 3], 3), ([1, 2, 3], -3),
-                   ([1, 2, 3], -4), ([1, 2, 3], I64_MAX)]),
+                   ([1, 2, 3], -4), ([1, 2, 3], I64_MAX), ([1, 2, 3], 2**64), ([1, 2, 3], -2**70),
+                   ([2**70, 3], 0), ([2**70, 3], -2)]),
+    case("float-list-index-out-of-range", """
+        def f(xs, i):
+            return xs[i] + 0.5
+        """, "f", [([1.5, 2.5], 1), ([1.5, 2.5], -2), ([1.5, 2.5], 2), ([1.5, 2.5], -3),
+                   ([1.5, 2.5], 2**64), ([1.5, 2.5], -2**64)]),
+    case("list-bool-index", """
+        def f(xs, b):
+            xs[b] = xs[not b] * 2.0
+            return xs[b]
+        """, "f", [([1.5, 2.5], True), ([1.5, 2.5], False)]),
     case("list-write-visible-to-caller", """
         def f(xs, k):
             for i in range(len(xs)):
@@ -244,7 +255,7 @@ LIST_CASES = [
         def f(xs, i):
             xs[i] = 99
             return xs
-        """, "f", [([1, 2], 1), ([1, 2], 2), ([1, 2], -3)]),
+        """, "f", [([1, 2], 1), ([1, 2], 2), ([1, 2], -3), ([1, 2], 2**64), ([1, 2], -2**64)]),
     case("list-append-visible-to-caller", """
         def f(xs, n):
             for i in range(n):
