@@ -49,9 +49,15 @@ def type_program(engine: "Engine", rec: FunctionRecord) -> tuple[Program, Typing
         if other is None or other.tree is None or other.state in ("unsupported", "disabled"):
             return None
         return other.tree
-    program = Program(is_jit)
-    typing = program.typing(rec.func, rec.tree, param_types(rec))
-    if any(t.calls_unknown for t in program.typings.values()):
+    try:
+        program = Program(is_jit)
+        typing = program.typing(rec.func, rec.tree, param_types(rec))
+    except Unsupported:
+        # a list made empty and typed by its items here may meet a callee that stores another
+        # type into it (which it may, into a list[object]): type it as before
+        program = Program(is_jit, fresh_lists=False)
+        typing = program.typing(rec.func, rec.tree, param_types(rec))
+    if any(t.calls_unknown or t.lists_escape for t in program.typings.values()):
         program = Program(is_jit, boxed_lists=True)
         typing = program.typing(rec.func, rec.tree, param_types(rec))
     return program, typing

@@ -129,6 +129,12 @@ class Typing:
     callees: dict[int, "Typing"] = field(default_factory=dict)   # Call node id -> callee typing
     symbol: str = ""
     calls_unknown: bool = False
+    # a typed list may be changed behind its typed view: one went into a container or a tuple, or
+    # a list not known to be typed (a list[object] from outside, an object) had an item stored
+    # (Program, "boxed_lists")
+    lists_escape: bool = False
+    # lists made empty here (`name = []`): the items stored into each so far (`FunctionTyper.fresh_list`)
+    fresh: dict[str, str] = field(default_factory=dict)
     maybe_unbound: set[str] = field(default_factory=set)   # locals read where they may be unassigned
     recursive: bool = False
 
@@ -139,11 +145,15 @@ class Typing:
 class Program:
     """All specialisations typed for one compile unit (the entry function and its JIT'd callees)."""
 
-    def __init__(self, is_jit: Any, boxed_lists: bool = False) -> None:
+    def __init__(self, is_jit: Any, boxed_lists: bool = False, fresh_lists: bool = True) -> None:
         self.is_jit = is_jit                  # callable: function object -> its AST or None
         # When the code calls Python functions we cannot see into, any list may have any item
-        # type after such a call: lists are then read as lists of objects.
+        # type after such a call: lists are then read as lists of objects. So too when a typed
+        # list could be changed other than through its typed view (Typing.lists_escape).
         self.boxed_lists = boxed_lists
+        # A list made empty (`xs = []`) gets the type of the items stored into it (see
+        # FunctionTyper.fresh_list); off, it is a list[object].
+        self.fresh_lists = fresh_lists and not boxed_lists
         self.typings: dict[tuple[int, tuple[str, ...]], Typing] = {}
         self._active: list[Typing] = []
         self.changed = False
@@ -165,13 +175,16 @@ class Program:
         self.typings[key] = typing
         self._active.append(typing)
         try:
-            for _ in range(20):          # fixpoint over locals and (recursive) return types
-                before = (dict(typing.locals), typing.returns)
+            for _ in range(20):          # fixpoint over locals, (recursive) return types, fresh lists
+                before = (dict(typing.locals), typing.returns, dict(typing.fresh))
                 FunctionTyper(self, typing).run()
-                if (dict(typing.locals), typing.returns) == before:
+                if (dict(typing.locals), typing.returns, dict(typing.fresh)) == before:
                     break
             else:
                 raise Unsupported(f"types of {tree.name} did not settle")
+            untyped = [name for name, item in typing.fresh.items() if item == BOTTOM]
+            if untyped:
+                raise Unsupported(f"the items stored into list '{untyped[0]}' have no type")
         finally:
             self._active.pop()
         if typing.returns == BOTTOM and not any(isinstance(n, ast.Return) for n in ast.walk(tree)):
@@ -179,17 +192,51 @@ class Program:
         return typing
 
 
-def _shape(tree: ast.FunctionDef, params: list[str]) -> tuple[frozenset[str], frozenset[str], bool]:
+@dataclass(frozen=True)
+class Shape:
+    """What typing reads off a tree's shape alone (see _shape)."""
+    assigned: frozenset[str]          # the names it assigns
+    maybe_unbound: frozenset[str]     # locals that may be read unassigned
+    returns_always: bool              # every path returns
+    made_here: frozenset[str]         # locals only ever assigned a list display (`[...]`)
+    fresh: frozenset[str]             # of those, the ones only ever assigned `[]`, with items stored
+
+
+def _shape(tree: ast.FunctionDef, params: list[str]) -> Shape:
     """What typing reads off the tree's shape alone, worked out once per tree (types settle over
-    several passes, and a tree is typed again for every compile): the names it assigns, the
-    locals that may be read unassigned, whether every path returns."""
+    several passes, and a tree is typed again for every compile)."""
     shape = _SHAPES.get(tree)
     if shape is None or shape[0] != params:
-        assigned = frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        stores = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        assigned = frozenset(n.id for n in stores)
         unbound: set[str] = set()
         check_assigned(tree.body, set(params), set(params) | assigned, None, unbound)
-        shape = _SHAPES[tree] = (list(params), (assigned, frozenset(unbound), always_returns(tree.body)))
+        displays = {id(a.targets[0]): a.value for a in ast.walk(tree) if isinstance(a, ast.Assign)
+                    and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name) and isinstance(a.value, ast.List)}
+        made_here = set(assigned) - set(params)
+        empty = set(made_here)
+        for n in stores:
+            if id(n) not in displays:
+                made_here.discard(n.id)
+                empty.discard(n.id)
+            elif displays[id(n)].elts:
+                empty.discard(n.id)
+        fresh = frozenset(name for name in empty if _items_stored(tree, name))
+        shape = _SHAPES[tree] = (list(params), Shape(assigned, frozenset(unbound), always_returns(tree.body),
+                                                     frozenset(made_here), fresh))
     return shape[1]
+
+
+def _items_stored(tree: ast.FunctionDef, name: str) -> bool:
+    """`name.append(...)`, `name[...] = ...` or `name[...] op= ...` appears in the tree."""
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" \
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == name:
+            return True
+        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) \
+                and n.value.id == name:
+            return True
+    return False
 
 
 def _ascii(name: str) -> str:
@@ -211,12 +258,15 @@ class FunctionTyper(ast.NodeVisitor):
         t = self.t
         for name, ty in zip(t.params, t.param_types):
             t.locals[name] = join(t.locals.get(name, BOTTOM), ty)
-        assigned, maybe_unbound, returns_always = _shape(t.tree, t.params)
-        for name in assigned:
+        self.shape = shape = _shape(t.tree, t.params)
+        for name in shape.assigned:
             t.locals.setdefault(name, BOTTOM)
+        if self.p.fresh_lists:
+            for name in shape.fresh:
+                t.fresh.setdefault(name, BOTTOM)
         self.block(t.tree.body)
-        t.maybe_unbound = set(maybe_unbound)
-        if not returns_always:
+        t.maybe_unbound = set(shape.maybe_unbound)
+        if not shape.returns_always:
             t.returns = join(t.returns, NONE)
 
     # ----------------------------------------------------------------- statements
@@ -227,7 +277,11 @@ class FunctionTyper(ast.NodeVisitor):
     def stmt(self, s: ast.stmt) -> None:
         t = self.t
         if isinstance(s, ast.Return):
-            t.returns = join(t.returns, self.expr(s.value) if s.value is not None else NONE)
+            t.returns = self.widen(t.returns, self.expr(s.value) if s.value is not None else NONE)
+        elif isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and s.targets[0].id in t.fresh:
+            value = t.exprs[id(s.value)] = self.fresh_list(s.targets[0].id)
+            self.assign(s.targets[0], value, s.value)
         elif isinstance(s, ast.Assign):
             value = self.expr(s.value)
             for target in s.targets:
@@ -278,14 +332,16 @@ class FunctionTyper(ast.NodeVisitor):
             if not 1 <= len(it.args) <= 3:
                 raise Unsupported(f"range() with {len(it.args)} arguments at line {s.lineno}")
             for a in it.args:
-                if self.expr(a) not in (INT, BOOL, OBJ):   # objects go through __index__ at run time
+                if self.runs_code(self.expr(a)) not in (INT, BOOL, OBJ):   # objects go through __index__ at run time
                     raise Unsupported(f"range() of a non-int at line {s.lineno} is not compiled")
             self.t.exprs[id(it)] = "range"
             item = INT
         else:
             cont = self.expr(it)
             if cont == OBJ:
-                item = OBJ                   # any iterable, through the iterator protocol
+                item = self.runs_code(OBJ)   # any iterable, through the iterator protocol
+            elif cont == BOTTOM:
+                item = BOTTOM                # a list made empty here, its items not typed yet
             elif is_list(cont):
                 item = elem(cont)
             elif is_array(cont):
@@ -301,13 +357,14 @@ class FunctionTyper(ast.NodeVisitor):
     def assign(self, target: ast.expr, value: str, value_node: ast.expr | None) -> None:
         t = self.t
         if isinstance(target, ast.Name):
-            t.locals[target.id] = join(t.locals.get(target.id, BOTTOM), value)
+            t.locals[target.id] = self.widen(t.locals.get(target.id, BOTTOM), value)
             t.exprs[id(target)] = value
         elif isinstance(target, ast.Tuple):
             if isinstance(value_node, ast.Tuple) and len(value_node.elts) == len(target.elts):
                 for sub, node in zip(target.elts, value_node.elts):
                     self.assign(sub, t.type(node), node)
             elif value == OBJ:
+                self.runs_code(value)        # unpacked through the iterator protocol
                 for sub in target.elts:
                     self.assign(sub, OBJ, None)
             else:
@@ -319,8 +376,44 @@ class FunctionTyper(ast.NodeVisitor):
         else:
             raise Unsupported(f"assignment to {type(target).__name__} at line {target.lineno} is not compiled")
 
+    def fresh_list(self, name: str) -> str:
+        """The type of `name = []` for a list this function makes empty and fills: a list of the
+        items stored into it here (ints or floats), else of objects. BOTTOM until a store has
+        been typed; the fixpoint runs again as it grows (Program.typing). A callee it is passed to
+        is typed for that list and may store only such items (store_item); anything that could
+        change it behind its typed view makes the program's lists boxed (Typing.lists_escape)."""
+        item = self.t.fresh[name]
+        return BOTTOM if item == BOTTOM else {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(item, LIST_OBJ)
+
+    def escapes(self, *values: str) -> None:
+        """Values go into a container or a tuple, or to an object's method: a typed list there
+        can be changed by code that does not know its type (an item stored through the object,
+        a method of the user's), so lists are boxed (Typing.lists_escape)."""
+        if any(is_list(v) and v != LIST_OBJ for v in values):
+            self.t.lists_escape = True
+
+    def widen(self, a: str, b: str) -> str:
+        """join(a, b), where a typed list that becomes an object escapes: under that type it is
+        an alias whose changes its typed view would not expect."""
+        ty = join(a, b)
+        if ty != a:
+            self.escapes(a)
+        if ty != b:
+            self.escapes(b)
+        return ty
+
     def store_item(self, cont: str, value: str, node: ast.AST, holder: ast.expr | None = None) -> None:
         t = self.t
+        self.escapes(value)
+        if isinstance(holder, ast.Name) and holder.id in t.fresh:
+            t.fresh[holder.id] = join(t.fresh[holder.id], value)
+            if cont == BOTTOM or is_list(cont) and elem(cont) not in (OBJ, value):
+                return        # typed again once the list's type settles
+        if cont == BOTTOM:
+            return
+        if cont == OBJ or cont == LIST_OBJ and not (isinstance(holder, ast.Name) and holder.id in self.shape.made_here):
+            # an item stored into a list that may be a typed one seen elsewhere under another name
+            t.lists_escape = True
         if is_list(cont) and elem(cont) not in (OBJ, value) and isinstance(holder, ast.Name) \
                 and holder.id in t.locals and holder.id not in t.params:
             # A list this function made itself: hold it as a plain object, handled by the C-API.
@@ -331,9 +424,19 @@ class FunctionTyper(ast.NodeVisitor):
             raise Unsupported(f"storing a {value} into a {cont} at line {node.lineno} is not compiled")
         if not is_list(cont) and not is_array(cont) and cont != OBJ:
             raise Unsupported(f"item assignment on {cont} at line {node.lineno} is not compiled")
+        self.runs_code(cont)        # an object's __setitem__
 
     def truth(self, node: ast.expr) -> str:
-        return self.expr(node)
+        return self.runs_code(self.expr(node))      # an object's __bool__
+
+    def runs_code(self, *values: str) -> str:
+        """An operation on an object (its __add__, __bool__, __iter__, __index__, __str__ ...)
+        may run any Python code, which may change any list it can reach, a list passed in to this
+        function among them: like a call of a function we cannot see into (Typing.calls_unknown),
+        it makes the program's lists boxed. Returns the first value, for chaining."""
+        if OBJ in values:
+            self.t.calls_unknown = True
+        return values[0] if values else BOTTOM
 
     # ----------------------------------------------------------------- expressions
     def expr(self, node: ast.expr) -> str:
@@ -363,7 +466,7 @@ class FunctionTyper(ast.NodeVisitor):
         if isinstance(node, ast.BinOp):
             return self.binop(node.op, self.expr(node.left), self.expr(node.right), node)
         if isinstance(node, ast.UnaryOp):
-            v = self.expr(node.operand)
+            v = self.runs_code(self.expr(node.operand))
             if isinstance(node.op, ast.Not):
                 return BOOL
             if v == OBJ or is_array(v) or v == NP_BOOL:
@@ -392,6 +495,9 @@ class FunctionTyper(ast.NodeVisitor):
                         raise Unsupported(f"'is' with something other than None at line {node.lineno}")
                 elif isinstance(op, (ast.In, ast.NotIn)):
                     raise Unsupported(f"'in' at line {node.lineno} is not compiled")
+            if OBJ in tys and not all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                self.escapes(*tys)   # an object's comparison method is handed the other operand
+                self.runs_code(*tys)
             if OBJ in tys or any(is_list(x) or is_array(x) for x in tys) or NONE in tys or NP_BOOL in tys \
                     or MAYBE_NP_FLOAT in tys or MAYBE_NP_INT in tys:
                 if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
@@ -403,7 +509,7 @@ class FunctionTyper(ast.NodeVisitor):
             return OBJ if any(numpy_links) else BOOL
         if isinstance(node, ast.IfExp):
             self.truth(node.test)
-            return join(self.expr(node.body), self.expr(node.orelse))
+            return self.widen(self.expr(node.body), self.expr(node.orelse))
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute):
@@ -419,29 +525,36 @@ class FunctionTyper(ast.NodeVisitor):
             idx = self.expr(node.slice)
             if is_list(cont) and idx in (INT, BOOL):
                 return elem(cont)
+            if cont == BOTTOM:
+                return BOTTOM             # a list made empty here, its items not typed yet
             if is_array(cont) and idx in (INT, NP_INT):
                 return array_item(cont)
             if is_array(cont):
                 return OBJ            # a[True] is a 2-D view: numpy decides
             if cont == OBJ or idx == OBJ or is_list(cont):
+                self.runs_code(cont, idx)
                 return OBJ
             raise Unsupported(f"indexing a {cont} at line {node.lineno} is not compiled")
         if isinstance(node, ast.List):
             result = BOTTOM
             for e in node.elts:
                 result = join(result, self.expr(e))
+                self.escapes(t.type(e))
             if self.p.boxed_lists:
                 return LIST_OBJ
             return {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(result, LIST_OBJ) if result != BOTTOM else LIST_OBJ
         if isinstance(node, ast.Tuple):
             for e in node.elts:
-                self.expr(e)
+                self.escapes(self.expr(e))
             return OBJ
         raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
 
     def binop(self, op: ast.operator, a: str, b: str, node: ast.AST) -> str:
         if a == BOTTOM or b == BOTTOM:
             return BOTTOM
+        if OBJ in (a, b):
+            self.escapes(a, b)       # an object's method is handed the other operand
+            self.runs_code(a, b)
         if OBJ in (a, b) or is_array(a) or is_array(b):
             return OBJ
         if NP_BOOL in (a, b):
@@ -521,18 +634,18 @@ class FunctionTyper(ast.NodeVisitor):
                 cont = t.locals[f.value.id]
                 if f.attr == "append" and len(args) == 1:
                     self.expr(f.value)
-                    if is_list(cont):
+                    if is_list(cont) or cont == BOTTOM:
                         self.store_item(cont, args[0], node, f.value)
                         return NONE
                     if cont == OBJ:
+                        self.store_item(cont, args[0], node, f.value)
                         return NONE        # called as a method through the C-API
-                    if cont == BOTTOM:
-                        return NONE
                 raise Unsupported(f"method '{f.attr}' at line {node.lineno} is not compiled")
             if isinstance(f.value, ast.Name):
                 g = self.resolve(f.value.id, node)
                 if g is not None and g.kind == "math":
                     if any(a not in NUMERIC and not is_np_number(a) and a != MAYBE_NP_FLOAT for a in args):
+                        self.runs_code(*args)
                         return OBJ
                     if f.attr in MATH_FLOAT_FNS:
                         return FLOAT
@@ -555,6 +668,10 @@ class FunctionTyper(ast.NodeVisitor):
             t.callees[id(node)] = callee
             return callee.returns
         if g.kind == "builtin":
+            if f.id == "print":     # str() of a constant (a message) runs no code of the user's
+                self.runs_code(*(ty for ty, a in zip(args, node.args) if not isinstance(a, ast.Constant)))
+            elif f.id != "len" or OBJ in args:
+                self.runs_code(*args)
             return self.builtin(f.id, args, node)
         t.calls_unknown = True
         return OBJ
@@ -568,6 +685,7 @@ class FunctionTyper(ast.NodeVisitor):
         if name == "len" and n == 1:
             return INT if is_list(args[0]) or is_array(args[0]) or args[0] == OBJ else _bad(name, args, node)
         if OBJ in args or any(is_list(a) or is_array(a) for a in args) or NP_BOOL in args:
+            self.escapes(*args)      # min, max, abs ... compare or call methods of objects
             return OBJ
         if MAYBE_NP_FLOAT in args or MAYBE_NP_INT in args:
             return {"float": FLOAT, "int": INT, "bool": BOOL}.get(name, OBJ) if n == 1 else OBJ

@@ -31,6 +31,44 @@ KNOWN_GAPS = {
 }
 
 
+# one list passed as two arguments (deepcopy keeps the aliasing within one call's arguments)
+_SHARED = [1.5, 2.5]
+
+
+class _Meddler:
+    """An object whose operators change the list they are handed (user code run by an operation)."""
+
+    def __add__(self, other):
+        if isinstance(other, list):
+            other[0] = 7
+        return 0
+
+    def __eq__(self, other):
+        if isinstance(other, list):
+            other[1] = 9
+        return isinstance(other, _Meddler)     # the harness compares arguments after the call
+
+
+class _Holder:
+    """An object holding a list it changes when its `+` runs: code of the user's that changes a
+    list passed in to a compiled function, reached through another argument."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __add__(self, other):
+        self.target[0] = 7
+        return other
+
+    def __eq__(self, other):
+        return isinstance(other, _Holder)
+
+
+def _list_and_holder(n):
+    xs = [1.5, 2.5]
+    return (xs, _Holder(xs), n)
+
+
 def case(case_id, source, func, calls, unsupported=False):
     return pytest.param(textwrap.dedent(source), func, calls, unsupported, id=case_id)
 
@@ -262,6 +300,94 @@ LIST_CASES = [
                 xs.append(i * i)
             return len(xs)
         """, "f", [([], 4), ([7, 8], 3), ([1], 0)]),
+    case("typed-list-changed-through-a-container", """
+        def f(n):
+            row = [0.5, 1.5]
+            c = [row]
+            c[0][1] = n
+            return row[1] + 0.5
+        """, "f", [(7,), (2**70,), (2.5,)]),
+    case("typed-list-changed-by-a-callee-through-a-container", """
+        def f(n):
+            row = []
+            row.append(0.5)
+            row.append(1.5)
+            c = []
+            c.append(row)
+            change(c, n)
+            return row[1] + n
+        def change(c, n):
+            c[0][1] = n
+        """, "f", [(7,), (-3,)]),
+    case("typed-list-changed-through-a-tuple", """
+        def f(n):
+            row = [0.5, 1.5]
+            t = (row, n)
+            t[0][0] = n
+            return row[0] * 2
+        """, "f", [(7,), (2**64,)]),
+    case("typed-list-changed-through-a-global-alias", """
+        G = [1.5, 2.5]
+        def f(n):
+            return k(G, n)
+        def k(xs, n):
+            G[0] = n
+            r = xs[0] + 1
+            G[0] = 1.5
+            return r
+        """, "f", [(7,), (-1,), (2**65,)]),
+    case("typed-list-changed-through-an-object-alias", """
+        def f(xs, ys, n):
+            ys[0] = n
+            return xs[0] + 1
+        """, "f", [([1.5, 2.5], [1, 2.5], 7)] + [(_SHARED, _SHARED, n) for n in (7, 2**64, 0.25)]),
+    case("typed-list-handed-to-an-objects-method", """
+        def f(e, n):
+            row = []
+            row.append(0.5)
+            row.append(1.5)
+            e + row
+            row == e
+            return row[0] + row[1] + n
+        """, "f", [(_Meddler(), 1), (_Meddler(), 2**64)]),
+    case("typed-list-aliased-as-an-object", """
+        def f(e, n):
+            row = []
+            row.append(0.5)
+            x = row if n > 0 else e
+            e + x
+            return row[0] * 2 + n
+        """, "f", [(_Meddler(), 1), (_Meddler(), 3)]),
+    case("typed-list-param-changed-by-an-objects-method", """
+        def f(xs, e, n):
+            e + n
+            return xs[0] + n
+        """, "f", [_list_and_holder(1), _list_and_holder(2**64)]),
+    case("empty-list-typed-by-its-items", """
+        def f(n):
+            xs = []
+            ys = []
+            zs = []
+            for i in range(n):
+                xs.append(i * 0.5)
+                ys.append(i * i)
+                zs.append(i)
+                zs.append(0.25)
+            total = 0.0
+            for i in range(len(xs)):
+                xs[i] += 1.0
+                total += xs[i] * ys[i] + zs[2 * i] + zs[-1]
+            return (total, xs, ys, zs)
+        """, "f", [(5,), (0,), (1,)]),
+    case("empty-list-filled-by-a-callee-with-another-type", """
+        def f(n):
+            xs = []
+            xs.append(1.5)
+            add(xs, n)
+            return (xs[-1], len(xs))
+        def add(xs, v):
+            xs.append(v)
+        """, "f", [(3,), (2**70,), (-1,)]),
     case("list-build-and-return", """
         def f(n):
             out = []
