@@ -129,9 +129,8 @@ class Typing:
     callees: dict[int, "Typing"] = field(default_factory=dict)   # Call node id -> callee typing
     symbol: str = ""
     calls_unknown: bool = False
-    # a typed list may be changed behind its typed view: one went into a container or a tuple, or
-    # a list not known to be typed (a list[object] from outside, an object) had an item stored
-    # (Program, "boxed_lists")
+    # a typed list may be changed behind its typed view: a list not known to be typed (an object,
+    # a list[object] not made here) had an item stored (Program, "boxed_lists")
     lists_escape: bool = False
     # lists made empty here (`name = []`): the items stored into each so far (`FunctionTyper.fresh_list`)
     fresh: dict[str, str] = field(default_factory=dict)
@@ -277,7 +276,7 @@ class FunctionTyper(ast.NodeVisitor):
     def stmt(self, s: ast.stmt) -> None:
         t = self.t
         if isinstance(s, ast.Return):
-            t.returns = self.widen(t.returns, self.expr(s.value) if s.value is not None else NONE)
+            t.returns = join(t.returns, self.expr(s.value) if s.value is not None else NONE)
         elif isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
                 and s.targets[0].id in t.fresh:
             value = t.exprs[id(s.value)] = self.fresh_list(s.targets[0].id)
@@ -357,7 +356,7 @@ class FunctionTyper(ast.NodeVisitor):
     def assign(self, target: ast.expr, value: str, value_node: ast.expr | None) -> None:
         t = self.t
         if isinstance(target, ast.Name):
-            t.locals[target.id] = self.widen(t.locals.get(target.id, BOTTOM), value)
+            t.locals[target.id] = join(t.locals.get(target.id, BOTTOM), value)
             t.exprs[id(target)] = value
         elif isinstance(target, ast.Tuple):
             if isinstance(value_node, ast.Tuple) and len(value_node.elts) == len(target.elts):
@@ -385,26 +384,8 @@ class FunctionTyper(ast.NodeVisitor):
         item = self.t.fresh[name]
         return BOTTOM if item == BOTTOM else {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(item, LIST_OBJ)
 
-    def escapes(self, *values: str) -> None:
-        """Values go into a container or a tuple, or to an object's method: a typed list there
-        can be changed by code that does not know its type (an item stored through the object,
-        a method of the user's), so lists are boxed (Typing.lists_escape)."""
-        if any(is_list(v) and v != LIST_OBJ for v in values):
-            self.t.lists_escape = True
-
-    def widen(self, a: str, b: str) -> str:
-        """join(a, b), where a typed list that becomes an object escapes: under that type it is
-        an alias whose changes its typed view would not expect."""
-        ty = join(a, b)
-        if ty != a:
-            self.escapes(a)
-        if ty != b:
-            self.escapes(b)
-        return ty
-
     def store_item(self, cont: str, value: str, node: ast.AST, holder: ast.expr | None = None) -> None:
         t = self.t
-        self.escapes(value)
         if isinstance(holder, ast.Name) and holder.id in t.fresh:
             t.fresh[holder.id] = join(t.fresh[holder.id], value)
             if cont == BOTTOM or is_list(cont) and elem(cont) not in (OBJ, value):
@@ -429,12 +410,16 @@ class FunctionTyper(ast.NodeVisitor):
     def truth(self, node: ast.expr) -> str:
         return self.runs_code(self.expr(node))      # an object's __bool__
 
-    def runs_code(self, *values: str) -> str:
-        """An operation on an object (its __add__, __bool__, __iter__, __index__, __str__ ...)
-        may run any Python code, which may change any list it can reach, a list passed in to this
+    def runs_code(self, *values: str, items: bool = False) -> str:
+        """An operation on an object (its __add__, __bool__, __iter__, __index__, __str__ ...),
+        or with `items` one that reaches the items of a list[object] (`==`, `print`, `min`), may
+        run any Python code, which may change any list it can reach, a list passed in to this
         function among them: like a call of a function we cannot see into (Typing.calls_unknown),
-        it makes the program's lists boxed. Returns the first value, for chaining."""
-        if OBJ in values:
+        it makes the program's lists boxed. A typed list seen under another type (an object, an
+        item of a container) is only changed through such an operation or an item store into an
+        object (store_item), so these two rules keep every typed view right. Returns the first
+        value, for chaining."""
+        if OBJ in values or items and LIST_OBJ in values:
             self.t.calls_unknown = True
         return values[0] if values else BOTTOM
 
@@ -495,9 +480,8 @@ class FunctionTyper(ast.NodeVisitor):
                         raise Unsupported(f"'is' with something other than None at line {node.lineno}")
                 elif isinstance(op, (ast.In, ast.NotIn)):
                     raise Unsupported(f"'in' at line {node.lineno} is not compiled")
-            if OBJ in tys and not all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
-                self.escapes(*tys)   # an object's comparison method is handed the other operand
-                self.runs_code(*tys)
+            if not all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
+                self.runs_code(*tys, items=True)     # __eq__ of an object, or of a list's items
             if OBJ in tys or any(is_list(x) or is_array(x) for x in tys) or NONE in tys or NP_BOOL in tys \
                     or MAYBE_NP_FLOAT in tys or MAYBE_NP_INT in tys:
                 if all(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops):
@@ -509,7 +493,7 @@ class FunctionTyper(ast.NodeVisitor):
             return OBJ if any(numpy_links) else BOOL
         if isinstance(node, ast.IfExp):
             self.truth(node.test)
-            return self.widen(self.expr(node.body), self.expr(node.orelse))
+            return join(self.expr(node.body), self.expr(node.orelse))
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute):
@@ -539,22 +523,19 @@ class FunctionTyper(ast.NodeVisitor):
             result = BOTTOM
             for e in node.elts:
                 result = join(result, self.expr(e))
-                self.escapes(t.type(e))
             if self.p.boxed_lists:
                 return LIST_OBJ
             return {INT: LIST_INT, FLOAT: LIST_FLOAT}.get(result, LIST_OBJ) if result != BOTTOM else LIST_OBJ
         if isinstance(node, ast.Tuple):
             for e in node.elts:
-                self.escapes(self.expr(e))
+                self.expr(e)
             return OBJ
         raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
 
     def binop(self, op: ast.operator, a: str, b: str, node: ast.AST) -> str:
         if a == BOTTOM or b == BOTTOM:
             return BOTTOM
-        if OBJ in (a, b):
-            self.escapes(a, b)       # an object's method is handed the other operand
-            self.runs_code(a, b)
+        self.runs_code(a, b)         # an object's __add__ ...
         if OBJ in (a, b) or is_array(a) or is_array(b):
             return OBJ
         if NP_BOOL in (a, b):
@@ -669,9 +650,9 @@ class FunctionTyper(ast.NodeVisitor):
             return callee.returns
         if g.kind == "builtin":
             if f.id == "print":     # str() of a constant (a message) runs no code of the user's
-                self.runs_code(*(ty for ty, a in zip(args, node.args) if not isinstance(a, ast.Constant)))
+                self.runs_code(*(ty for ty, a in zip(args, node.args) if not isinstance(a, ast.Constant)), items=True)
             elif f.id != "len" or OBJ in args:
-                self.runs_code(*args)
+                self.runs_code(*args, items=True)    # min, max ... compare a list's items
             return self.builtin(f.id, args, node)
         t.calls_unknown = True
         return OBJ
@@ -685,7 +666,6 @@ class FunctionTyper(ast.NodeVisitor):
         if name == "len" and n == 1:
             return INT if is_list(args[0]) or is_array(args[0]) or args[0] == OBJ else _bad(name, args, node)
         if OBJ in args or any(is_list(a) or is_array(a) for a in args) or NP_BOOL in args:
-            self.escapes(*args)      # min, max, abs ... compare or call methods of objects
             return OBJ
         if MAYBE_NP_FLOAT in args or MAYBE_NP_INT in args:
             return {"float": FLOAT, "int": INT, "bool": BOOL}.get(name, OBJ) if n == 1 else OBJ

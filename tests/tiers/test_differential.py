@@ -60,6 +60,10 @@ class _Holder:
         self.target[0] = 7
         return other
 
+    def __repr__(self):
+        self.target[1] = 9
+        return "<holder>"
+
     def __eq__(self, other):
         return isinstance(other, _Holder)
 
@@ -363,6 +367,12 @@ LIST_CASES = [
             e + n
             return xs[0] + n
         """, "f", [_list_and_holder(1), _list_and_holder(2**64)]),
+    case("typed-list-param-changed-by-an-items-repr", """
+        def f(xs, e, n):
+            items = [e, n]
+            print(items)
+            return xs[1] + n
+        """, "f", [_list_and_holder(1), _list_and_holder(-5)]),
     case("empty-list-typed-by-its-items", """
         def f(n):
             xs = []
