@@ -9,6 +9,11 @@ def main(argv: list[str]) -> int | None:
         from .install import main as install_main
 
         return install_main(argv)
+    # A fault in native code would end the kernel with no word but Jupyter's "restarting
+    # kernel": print every thread's Python stack to the kernel's own stderr (the server's log)
+    # first, so the cell and the compiled function it was in can be found.
+    import faulthandler
+    faulthandler.enable(file=sys.__stderr__, all_threads=True)
     # Everything else (-f CONNECTION_FILE, traitlets options) is the kernel app's.
     from ipykernel.kernelapp import IPKernelApp
 

@@ -63,6 +63,7 @@ class LabServer:
 
     def start(self, timeout: float = 60.0) -> "LabServer":
         self.log = open(self.home / "lab.log", "w")
+        _server_logs.append(self.home / "lab.log")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={self.port}", "--ip=127.0.0.1",
              "--IdentityProvider.token=", f"--ServerApp.root_dir={self.root}",
@@ -108,6 +109,17 @@ class LabServer:
             self.log.close()
 
 
+# the running servers' logs, newest last: a cell that never finishes quotes the log's end, where a
+# kernel that died says why (the kernel writes its threads' stacks there on a native fault)
+_server_logs: list[Path] = []
+
+
+def _log_tail(chars: int = 3000) -> str:
+    if not _server_logs or not _server_logs[-1].exists():
+        return ""
+    return "\n--- the end of the Jupyter server's log ---\n" + _server_logs[-1].read_text(errors="replace")[-chars:]
+
+
 def run_cell(page, index: int) -> None:
     """Selects cell `index` and runs it with Shift+Enter (as a user would)."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
@@ -124,4 +136,4 @@ def wait_idle(page, index: int, timeout: float = 120.0) -> None:
         if text.startswith("[") and text not in ("[*]:", "[ ]:", "[*]", "[ ]"):
             return
         time.sleep(0.2)
-    raise TimeoutError(f"cell {index} still running: {prompt.inner_text()!r}")
+    raise TimeoutError(f"cell {index} still running: {prompt.inner_text()!r}" + _log_tail())

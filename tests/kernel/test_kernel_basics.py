@@ -86,3 +86,25 @@ def test_restart_gives_a_fresh_namespace_and_a_working_jit(own_kernel):
     record = own_kernel.function("after")
     assert sum(record["calls"].values()) == 10
     assert [f["name"] for f in own_kernel.stats()["functions"]] == ["after"]
+
+
+def test_a_fault_in_native_code_leaves_the_cells_stack_in_the_kernels_log(tierjit_kernelspec, tmp_path):
+    # A kernel that dies of a native fault is restarted by Jupyter with no word of why; the
+    # kernel writes every thread's Python stack to its stderr (the server's log) first.
+    from jupyter_client.manager import start_new_kernel
+
+    log = tmp_path / "kernel.log"
+    with open(log, "w") as stderr:
+        km, kc = start_new_kernel(kernel_name="tierjit", startup_timeout=60, stderr=stderr)
+        try:
+            kc.execute("import ctypes\ndef crash():\n    return ctypes.string_at(0)\ncrash()")
+            deadline = time.monotonic() + 60
+            while km.is_alive() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not km.is_alive()
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    text = log.read_text()
+    assert "Fatal Python error: Segmentation fault" in text, text[-2000:]
+    assert 'in crash' in text, text[-2000:]
