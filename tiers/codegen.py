@@ -505,7 +505,8 @@ class ModuleGen:
         """`ret name(lst, lo, big)`: tier 1's read of a list item of one type, `{value..., failed}`.
         In range and of the type, `read` makes the value from the (borrowed) item; out of range
         it is CPython's own `lst[index]` (its IndexError); an item of another type (only another
-        thread can put one there) fails with tj_list_changed's RuntimeError. One call instead of
+        thread or a `__del__` can put one there: docs/tiers.md, "Lists and unknown code") fails
+        with tj_list_changed's RuntimeError. One call instead of
         the access written out at every read: a third of a list-heavy function's tier-1 IR."""
         fn = ir.Function(self.module, ir.FunctionType(ret, [PTR, I64, PTR]), name)
         lst, lo, big = fn.args
@@ -778,7 +779,8 @@ class FunctionGen:
     def fail_if(self, cond: ir.Value, line: int) -> None:
         """`fail(line)` where `cond` holds (seldom); the code after goes on where it does not.
 
-        With nothing held to release (or only values whose release is no code), the check branches straight to its line's way to the error
+        With nothing held to release (or only values whose release is no code: borrowed, unboxed,
+        an int known to be native), the check branches straight to its line's way to the error
         exit (`_error_at`): no block of its own, nor the unreachable one `fail` leaves after it
         (8% of the bench functions' tier-1 IR)."""
         if any(not self.ops.releases_nothing(v) for v in self.held):
