@@ -34,7 +34,7 @@ from hypothesis import given, note, seed, settings
 
 import progen
 from tierharness import (
-    TIER_SETTINGS, assert_climbed, assert_same_outcomes, calls_on, fuzz_settings, load, record_for,
+    TIER_SETTINGS, assert_climbed, assert_same_outcomes, calls_on, fuzz_settings, jitted, load, record_for,
     run_calls, safe_repr, stats, summary, time_limit,
 )
 
@@ -96,17 +96,11 @@ def test_random_programs_match_cpython(jit_engine, case):
         want = run_calls(reference, "g", warm) + run_calls(reference, program.entry, schedule)
     jit_engine.reset()
     jit_engine.configure(**{**TIER_SETTINGS[1], "tier2_calls": n + 2})
-    ns = load(program.source, jitted=True)
-    try:
+    with jitted(program.source) as ns:       # its functions are forgotten afterwards
         with time_limit(30):
             got = run_calls(ns, "g", warm) + run_calls(ns, program.entry, schedule)
         assert_same_outcomes([("g",) + args for args in warm] + schedule, want, got)
         assert_climbed(record_for(program.entry), n)
-    finally:
-        # The engine holds every function it was given, and reset() re-arms them all: without
-        # this, each program's reset re-armed every earlier program's functions too, and a
-        # long run slowed down quadratically (at 1,000 programs a reset re-armed 2,000).
-        jit_engine.forget(ns)
 
 
 OSR_EXAMPLES = max(20, EXAMPLES // 5)
@@ -126,14 +120,11 @@ def test_random_programs_through_osr_match_cpython(jit_engine):
         jit_engine.reset()
         # no call ever compiles a function; every loop enters native code at its 2nd iteration
         jit_engine.configure(**{**TIER_SETTINGS[0], "tier1_loops": 2, "tier2_loops": 4, "osr": True})
-        ns = load(program.source, jitted=True)
-        try:
+        with jitted(program.source) as ns:
             with time_limit(30):
                 got = run_calls(ns, program.entry, calls)
             assert_same_outcomes(calls, want, got, label="through OSR:")
             entries.append(sum(o["count"] for f in stats()["functions"] for o in f["osr"]))
-        finally:
-            jit_engine.forget(ns)       # see test_random_programs_match_cpython
 
     if SEED is not None:
         run = seed(int(SEED))(run)

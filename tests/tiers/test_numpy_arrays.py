@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from tierharness import (
     TIER_SETTINGS, Fresh, assert_climbed, assert_reached, assert_same_outcomes, calls_on, differential,
-    fuzz_settings, load, record_for, run_calls, safe_repr, summary, time_limit,
+    fuzz_settings, jitted, load, record_for, run_calls, safe_repr, summary, time_limit,
 )
 
 pytestmark = pytest.mark.timeout(300)
@@ -685,11 +685,8 @@ def test_random_arrays_through_kernels_match_cpython(jit_engine, case):
         want = run_calls(load(source, jitted=False), "kernel", schedule)
     jit_engine.reset()
     jit_engine.configure(**{**TIER_SETTINGS[1], "tier2_calls": n + 2})
-    ns = load(source, jitted=True)
-    try:
+    with jitted(source) as ns:     # its functions are forgotten afterwards
         with time_limit(30):
             got = run_calls(ns, "kernel", schedule)
         assert_same_outcomes(schedule, want, got)
         assert_climbed(record_for("kernel"), n)
-    finally:
-        jit_engine.forget(ns)       # else every later reset re-arms this kernel too (test_fuzz)
