@@ -43,15 +43,21 @@ UNBOUND = type("Unbound", (), {"__repr__": lambda self: "<unbound local>"})()
 def _path_to(stmts: list[ast.stmt], target: ast.stmt, through_loops: bool = False,
              owner: ast.stmt | None = None) -> list[tuple[list[ast.stmt], int, ast.stmt | None]] | None:
     """The chain of (block, index, owner of the block) from the function body down to `target`:
-    through `if`s, and with `through_loops` through the bodies and `else`s of loops too."""
+    through `if`s and the `else`s of loops (which run once the loop is over, as plain blocks),
+    and with `through_loops` through the bodies of loops too."""
     for i, s in enumerate(stmts):
         if s is target:
             return [(stmts, i, owner)]
         if isinstance(s, ast.If) or (through_loops and isinstance(s, (ast.For, ast.While))):
-            for block in (s.body, s.orelse):
-                inner = _path_to(block, target, through_loops, s)
-                if inner is not None:
-                    return [(stmts, i, owner)] + inner
+            blocks = (s.body, s.orelse)
+        elif isinstance(s, (ast.For, ast.While)):
+            blocks = (s.orelse,)
+        else:
+            continue
+        for block in blocks:
+            inner = _path_to(block, target, through_loops, s)
+            if inner is not None:
+                return [(stmts, i, owner)] + inner
     return None
 
 

@@ -967,6 +967,19 @@ RANGE_PAST_COUNTER = textwrap.dedent("""
         for i in range(a, a + 5, 0):
             pass
         return 1
+
+    def in_a_loops_else(a, b):
+        t = 0.0
+        for i in range(b):
+            t += i
+        else:
+            print("else", t)
+            for far in range(a, a + 6):
+                t = far - a + t
+            else:
+                t += 0.5
+            print("done")
+        return t
     """)
 
 HUGE = 2**200
@@ -976,6 +989,9 @@ PAST_COUNTER = {
     "first_three": [(HUGE,), (10,), (2,)],
     "in_branch": [(2**130, 2**130 + 5 * 2**100), (-1, 5), (1, 2**102)],
     "zero_step": [(HUGE,), (3,)],
+    # the shape a random program found: the interpreter's way out of a loop in another loop's
+    # `else` raised the engine's own "not reachable through plain blocks" at the user
+    "in_a_loops_else": [(2**63 - 6, 0), (2**63 - 2, 2), (2**130, 3), (5, 1)],
 }
 
 
