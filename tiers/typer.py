@@ -220,22 +220,22 @@ def _shape(tree: ast.FunctionDef, params: list[str]) -> Shape:
                 empty.discard(n.id)
             elif displays[id(n)].elts:
                 empty.discard(n.id)
-        fresh = frozenset(name for name in empty if _items_stored(tree, name))
+        fresh = frozenset(empty & _items_stored(tree))
         shape = _SHAPES[tree] = (list(params), Shape(assigned, frozenset(unbound), always_returns(tree.body),
                                                      frozenset(made_here), fresh))
     return shape[1]
 
 
-def _items_stored(tree: ast.FunctionDef, name: str) -> bool:
-    """`name.append(...)`, `name[...] = ...` or `name[...] op= ...` appears in the tree."""
+def _items_stored(tree: ast.FunctionDef) -> set[str]:
+    """The names `x` for which `x.append(...)`, `x[...] = ...` or `x[...] op= ...` appears in the tree."""
+    names = set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "append" \
-                and isinstance(n.func.value, ast.Name) and n.func.value.id == name:
-            return True
-        if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) \
-                and n.value.id == name:
-            return True
-    return False
+                and isinstance(n.func.value, ast.Name):
+            names.add(n.func.value.id)
+        elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name):
+            names.add(n.value.id)
+    return names
 
 
 def _ascii(name: str) -> str:
@@ -327,7 +327,7 @@ class FunctionTyper(ast.NodeVisitor):
     def for_loop(self, s: ast.For) -> None:
         it = s.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
-                and self.resolve("range", it) is not None:
+                and getattr(self.resolve("range", it), "kind", None) == "builtin":    # not a global shadowing it
             if not 1 <= len(it.args) <= 3:
                 raise Unsupported(f"range() with {len(it.args)} arguments at line {s.lineno}")
             for a in it.args:
@@ -388,10 +388,10 @@ class FunctionTyper(ast.NodeVisitor):
         t = self.t
         if isinstance(holder, ast.Name) and holder.id in t.fresh:
             t.fresh[holder.id] = join(t.fresh[holder.id], value)
-            if cont == BOTTOM or is_list(cont) and elem(cont) not in (OBJ, value):
+            if is_list(cont) and elem(cont) not in (OBJ, value):
                 return        # typed again once the list's type settles
         if cont == BOTTOM:
-            return
+            return            # a list made empty here, its items not typed yet
         if cont == OBJ or cont == LIST_OBJ and not (isinstance(holder, ast.Name) and holder.id in self.shape.made_here):
             # an item stored into a list that may be a typed one seen elsewhere under another name
             t.lists_escape = True

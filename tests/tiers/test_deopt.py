@@ -125,6 +125,48 @@ def test_global_rebound(jit_engine, tier):
 
 
 @pytest.mark.parametrize("tier", TIERS)
+def test_builtin_shadowed_by_a_global_and_restored(jit_engine, tier):
+    """The entry checks every global and builtin the code read, from one table
+    (entry._global_guards): a module global shadowing a builtin, a builtin rebound in the
+    builtins module, and undoing each take effect on the next call."""
+    import builtins
+
+    source = textwrap.dedent("""
+        def count(n):
+            s = 0
+            for i in range(n):
+                s += abs(i - 3) + len([i])
+            return s
+        """)
+    reference = load(source, jitted=False)
+    use_tier(tier)
+    ns = load(source, jitted=True)
+    schedule = [(6,)] * WARM
+    assert_same_outcomes(schedule, run_calls(reference, "count", schedule), run_calls(ns, "count", schedule))
+    before = record_for("count")
+    assert_reached(before, tier)
+    calls = [(6,), (0,)]
+    for cell in ["def abs(x):\n    return 100\n", "range = lambda n: [7, 8]\n", "del abs\n", "del range\n"]:
+        define(reference, cell, jitted=False)
+        define(ns, cell, jitted=True)
+        assert_same_outcomes(calls, run_calls(reference, "count", calls), run_calls(ns, "count", calls),
+                             label=f"after {cell.strip()!r}:")
+    saved = builtins.len
+    try:
+        builtins.len = lambda xs: 1000       # rebinds it for both: one process, one builtins module
+        want, got = run_calls(reference, "count", calls), run_calls(ns, "count", calls)
+    finally:
+        builtins.len = saved
+    assert_same_outcomes(calls, want, got, label="with builtins.len rebound:")
+    assert_same_outcomes(calls, run_calls(reference, "count", calls), run_calls(ns, "count", calls),
+                         label="with builtins.len restored:")
+    reasons = [e.get("reason", "") for e in events_for(record_for("count")) if e.get("kind") == "deopt"]
+    assert any("now shadows a builtin" in r for r in reasons), reasons
+    assert any("'len' was rebound" in r for r in reasons), reasons
+    assert_deopt_recorded(before, record_for("count"), allow_recompile=True)
+
+
+@pytest.mark.parametrize("tier", TIERS)
 def test_called_function_redefined(jit_engine, tier):
     source = textwrap.dedent("""
         def weight(i):
