@@ -50,6 +50,12 @@ class Line:
     def __init__(self, block: ir.Block, ty: ir.Type, name: str, body: str) -> None:
         self.parent = block
         self.type = ty
+        if not name and (ty is _VOID or isinstance(ty, ir.VoidType)):
+            # nothing can refer to it: no name (llvmlite numbers it all the same, so the numbers
+            # of later values differ from its; tests/tiers/test_builder.py renumbers both)
+            self.name = self._ref = ""
+            self.text = body
+            return
         self.name = name = _name(block, name)
         if "\\" in name or '"' in name:
             name = name.replace("\\", "\\5c").replace('"', "\\22")

@@ -12,6 +12,7 @@ import math
 
 from llvmlite import ir
 
+from . import capi
 from .capi import F64, I32, I64
 from .frontend import Unsupported
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_FLOAT, NP_INT, OBJ, is_array, is_list,
@@ -95,7 +96,7 @@ def builtin_call(gen, name: str, args: list[V], ty: str, line: int) -> V:
             ops.release(a)
             return V(INT, b.sext(size, gen.iw), NULL)
         if is_list(a.ty):
-            size = gen.list_len(a.a)
+            size = capi.list_size(b, a.a)
             ops.release(a)
             return V(INT, b.sext(size, gen.iw), NULL)
         o = ops.box(a, line)

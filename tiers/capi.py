@@ -151,6 +151,26 @@ def type_of(b: ir.IRBuilder, obj: ir.Value) -> ir.Value:
     """Py_TYPE(obj), loaded by generated code."""
     return b.load(b.bitcast(b.gep(obj, [ir.Constant(I64, OB_TYPE_OFFSET)]), PTR.as_pointer()))
 
+
+def list_size(b: ir.IRBuilder, lst: ir.Value) -> ir.Value:
+    """len(lst) of a list, as an i64 loaded by generated code."""
+    return b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, VAR_SIZE_OFFSET)]), I64.as_pointer()))
+
+
+def list_slot(b: ir.IRBuilder, lst: ir.Value, i: ir.Value) -> ir.Value:
+    """The address of item i of a list (`&ob_item[i]`); i must be in range before it is read."""
+    items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, LIST_ITEMS_OFFSET)]), PTR.as_pointer().as_pointer()))
+    return b.gep(items, [i])
+
+
+def list_index(b: ir.IRBuilder, lst: ir.Value, i: ir.Value, fits: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """(in range, index from the front) of `lst[i]` for an i64 index `i`, where `fits` says
+    the Python index is that i64 at all: a negative index counts from the end, as in Python."""
+    n = list_size(b, lst)
+    i = b.select(b.icmp_signed("<", i, ir.Constant(I64, 0)), b.add(i, n), i)
+    ok = b.and_(fits, b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
+    return ok, i
+
 if hasattr(sys, "gettotalrefcount"):   # a debug build has two more pointers in every header
     raise ImportError("tierjit's native tiers need a release (non-debug) CPython build")
 if getattr(sys, "_is_gil_enabled", lambda: True)() is False:

@@ -12,6 +12,7 @@ import ctypes
 import math
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from llvmlite import ir
@@ -22,8 +23,9 @@ from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
 from .osr import NOT_NOW, UNBOUND, RangeFallback
-from .typer import (BOOL, FLOAT, INT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, BOTTOM, UNBOXED, ARR_FLOAT, Typing,
-                    always_returns, array_item, assigned_at, elem, is_array, is_list)
+from .typer import (ARR_FLOAT, BOOL, BOTTOM, FLOAT, INT, LIST_FLOAT, LIST_INT, LIST_OBJ, MAYBE_NP_INT, NONE, NP_BOOL,
+                    NP_FLOAT, NP_INT, OBJ, UNBOXED, Typing, always_returns, array_item, assigned_at, elem, is_array,
+                    is_list)
 from .values import _PY_NUMBER, NULL, TRUE, Ops, V, pack, parts, unpack
 
 POLL_MASK = 1023          # poll for signals every 1024 back-edges (FACTS: free within noise)
@@ -366,6 +368,52 @@ class ModuleGen:
         b.ret(ir.Constant(I32, 0))
         return fn
 
+    def _helper_safepoint(self) -> ir.Function:
+        """`i32 tj_safepoint(i64 n, i64 *work, i64 work_due, hook, i64 *count, i64 count_due)`:
+        all of a tier-1 safepoint but the hand-over, in one call (FunctionGen._tier1_safepoint),
+        `n` being its poll counter's new value. With `work`, counts one more run of a range loop
+        and calls `hook` (asking for tier 2) at the `work_due`-th; when `n` is a multiple of
+        POLL_MASK + 1, does poll_due's work (-1: an exception is set) and, with `count`, counts
+        one more due safepoint of the loop: 1 at the `count_due`-th, when the loop should offer
+        the rest of the call to tier 2; else 0."""
+        i64p = I64.as_pointer()
+        fn = ir.Function(self.module, ir.FunctionType(I32, [I64, i64p, I64, PTR, i64p, I64]), "tj_safepoint")
+        n, work, work_due, hook, count, count_due = fn.args
+        b = new_builder(fn.append_basic_block())
+        with b.if_then(b.icmp_unsigned("!=", work, ir.Constant(i64p, None))):
+            w = b.add(b.load(work), ir.Constant(I64, 1))
+            b.store(w, work)
+            with b.if_then(b.icmp_signed("==", w, work_due), likely=False):
+                b.call(self.helper("call_hook"), [hook])
+        with b.if_then(b.icmp_unsigned("!=", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))):
+            b.ret(ir.Constant(I32, 0))
+        with b.if_then(b.icmp_unsigned("!=", b.call(self.helper("poll_due"), [n]), ir.Constant(I32, 0)),
+                       likely=False):
+            b.ret(ir.Constant(I32, -1))
+        with b.if_then(b.icmp_unsigned("!=", count, ir.Constant(i64p, None))):
+            c = b.add(b.load(count), ir.Constant(I64, 1))
+            b.store(c, count)
+            with b.if_then(b.icmp_signed("==", c, count_due), likely=False):
+                b.ret(ir.Constant(I32, 1))
+        b.ret(ir.Constant(I32, 0))
+        return fn
+
+    def _helper_check_globals(self) -> ir.Function:
+        """`i64 tj_check_globals(PyObject **table, i64 n)`: the entry's guards on globals, from a
+        table of n (namespace, name, object) rows (entry._global_guards): the first row whose
+        name no longer holds that object (NULL: holds nothing), or -1 when all still do."""
+        fn = ir.Function(self.module, ir.FunctionType(I64, [PTR.as_pointer(), I64]), "tj_check_globals")
+        table, n = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        with counted_loop(b, n) as i:
+            row = b.mul(i, ir.Constant(I64, 3))
+            word = [b.load(b.gep(table, [b.add(row, ir.Constant(I64, k))])) for k in range(3)]
+            found = b.call(self.capi("PyDict_GetItem"), word[:2])
+            with b.if_then(b.icmp_unsigned("!=", found, word[2]), likely=False):
+                b.ret(i)
+        b.ret(ir.Constant(I64, -1))
+        return fn
+
     def _helper_call_hook(self) -> ir.Function:
         """`void tj_call_hook(PyObject *hook)`: call an engine hook (asking for tier 2); a hook never
         fails the user's code, so its error, if any, is cleared."""
@@ -421,27 +469,17 @@ class ModuleGen:
         tup = b.call(self.capi("PyTuple_New"), [n])
         failed = b.alloca(I1)
         b.store(b.icmp_unsigned("==", tup, NULL), failed)
-        index = b.alloca(I64)
-        b.store(ir.Constant(I64, 0), index)
-        head, body, done = (fn.append_basic_block(x) for x in ("head", "body", "done"))
-        b.branch(head)
-        b.position_at_end(head)
-        b.cbranch(b.icmp_signed("<", b.load(index), n), body, done)
-        b.position_at_end(body)
-        i = b.load(index)
-        item = b.load(b.gep(items, [i]))
-        with b.if_else(b.icmp_unsigned("==", item, NULL)) as (then, other):
-            with then:
-                b.store(ir.Constant(I1, 1), failed)
-            with other:
-                with b.if_else(b.icmp_unsigned("==", tup, NULL)) as (no_tuple, has_tuple):
-                    with no_tuple:
-                        b.call(self.helper("xdecref"), [item])
-                    with has_tuple:
-                        b.call(self.capi("PyTuple_SetItem"), [tup, i, item])   # steals item
-        b.store(b.add(i, ir.Constant(I64, 1)), index)
-        b.branch(head)
-        b.position_at_end(done)
+        with counted_loop(b, n) as i:
+            item = b.load(b.gep(items, [i]))
+            with b.if_else(b.icmp_unsigned("==", item, NULL)) as (then, other):
+                with then:
+                    b.store(ir.Constant(I1, 1), failed)
+                with other:
+                    with b.if_else(b.icmp_unsigned("==", tup, NULL)) as (no_tuple, has_tuple):
+                        with no_tuple:
+                            b.call(self.helper("xdecref"), [item])
+                        with has_tuple:
+                            b.call(self.capi("PyTuple_SetItem"), [tup, i, item])   # steals item
         with b.if_then(b.load(failed), likely=False):
             b.call(self.helper("xdecref"), [tup])
             b.ret(NULL)
@@ -491,16 +529,6 @@ class ModuleGen:
         b.ret_void()
         return fn
 
-    def _list_slot(self, b: ir.IRBuilder, lst: ir.Value, lo: ir.Value, big: ir.Value) -> tuple[ir.Value, ir.Value]:
-        """(in range, item pointer) of `lst[index]` for an int index held natively; the
-        pointer is only read where in range (a negative index counts from the end, as in Python)."""
-        n = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
-        i = b.select(b.icmp_signed("<", lo, ir.Constant(I64, 0)), b.add(lo, n), lo)
-        ok = b.and_(b.icmp_unsigned("==", big, NULL),
-                    b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
-        items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer().as_pointer()))
-        return ok, b.gep(items, [i])
-
     def _list_read(self, name: str, ret: ir.Type, read: Callable[[ir.IRBuilder, ir.Value], ir.Value]) -> ir.Function:
         """`ret name(lst, lo, big)`: tier 1's read of a list item of one type, `{value..., failed}`.
         In range and of the type, `read` makes the value from the (borrowed) item; out of range
@@ -513,12 +541,12 @@ class ModuleGen:
         b = new_builder(fn.append_basic_block())
         failed = b.insert_value(ir.Constant(ret, None), ir.Constant(I1, 1), len(ret.elements) - 1)
         expected = self.const_obj(b, int if ret.elements[0] == I64 else float)
-        ok, slot = self._list_slot(b, lst, lo, big)
+        ok, i = capi.list_index(b, lst, lo, b.icmp_unsigned("==", big, NULL))
         item, owned = b.alloca(PTR), b.alloca(PTR)      # owned: a new reference to drop at the end
         b.store(NULL, owned)
         with b.if_else(ok, likely=True) as (then, other):
             with then:
-                b.store(b.load(slot), item)
+                b.store(b.load(capi.list_slot(b, lst, i)), item)
             with other:
                 # CPython's own access: for a list always its IndexError
                 r = b.call(self.helper("getitem_int"), [lst, lo, big])
@@ -566,8 +594,9 @@ class ModuleGen:
         fn = ir.Function(self.module, ir.FunctionType(I32, [PTR, I64, PTR, PTR]), "tj_list_set")
         lst, lo, big, value = fn.args
         b = new_builder(fn.append_basic_block())
-        ok, slot = self._list_slot(b, lst, lo, big)
+        ok, i = capi.list_index(b, lst, lo, b.icmp_unsigned("==", big, NULL))
         with b.if_then(ok, likely=True):
+            slot = capi.list_slot(b, lst, i)
             old = b.load(slot)
             b.store(value, slot)
             b.call(self.helper("xdecref"), [old])
@@ -592,6 +621,60 @@ class ModuleGen:
         r = b.call(self.capi("PyObject_Vectorcall"), [handler, args, nargs, NULL])
         b.call(self.helper("xdecref"), [handler])
         b.ret(r)
+        return fn
+
+    def _helper_float_of_int(self) -> ir.Function:
+        """`{double, i1 failed} tj_float_of_int(lo, big)`: float() of an int that does not fit in
+        64 bits (takes the reference to `big`), by CPython's PyLong_AsDouble (its OverflowError);
+        tier 1's slow path of ValueOps.to_float, one call instead of a dozen lines at every use."""
+        ret = ir.LiteralStructType([F64, I1])
+        fn = ir.Function(self.module, ir.FunctionType(ret, [self.int_t, PTR]), "tj_float_of_int")
+        lo, big = fn.args
+        b = new_builder(fn.append_basic_block())
+        failed = ir.Constant(ret, [ir.Constant(F64, 0.0), ir.Constant(I1, 1)])
+        obj = b.call(self.helper("box_int"), [lo, big])
+        b.call(self.helper("xdecref"), [big])
+        with b.if_then(b.icmp_unsigned("==", obj, NULL), likely=False):
+            b.ret(failed)
+        d = b.call(self.capi("PyLong_AsDouble"), [obj])
+        b.call(self.helper("xdecref"), [obj])
+        with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):
+            with b.if_then(b.icmp_unsigned("!=", b.call(self.capi("PyErr_Occurred"), []), NULL)):
+                b.ret(failed)
+        b.ret(b.insert_value(b.insert_value(ir.Constant(ret, ir.Undefined), d, 0), ir.Constant(I1, 0), 1))
+        return fn
+
+    def _helper_float_binop(self) -> ir.Function:
+        """`{double, i1 failed} tj_float_binop(x, y, op, third)`: CPython's `op(x, y)` on two
+        floats, for a result known to be a float (`op(x, y, third)` when `third` is not NULL: `**`).
+        Tier 1's rare float paths (a division by zero, `//`, `%`, `**`, a square that overflows),
+        one call instead of boxing, calling and unboxing written out at every use."""
+        ret = ir.LiteralStructType([F64, I1])
+        fn = ir.Function(self.module, ir.FunctionType(ret, [F64, F64, PTR, PTR]), "tj_float_binop")
+        x, y, op, third = fn.args
+        b = new_builder(fn.append_basic_block())
+        failed = ir.Constant(ret, [ir.Constant(F64, 0.0), ir.Constant(I1, 1)])
+        xo = b.call(self.capi("PyFloat_FromDouble"), [x])
+        yo = b.call(self.capi("PyFloat_FromDouble"), [y])
+        with b.if_then(b.or_(b.icmp_unsigned("==", xo, NULL), b.icmp_unsigned("==", yo, NULL)), likely=False):
+            b.call(self.helper("xdecref"), [xo])
+            b.call(self.helper("xdecref"), [yo])
+            b.ret(failed)
+        r = b.alloca(PTR)
+        binary, ternary = ir.FunctionType(PTR, [PTR, PTR]), ir.FunctionType(PTR, [PTR, PTR, PTR])
+        with b.if_else(b.icmp_unsigned("==", third, NULL)) as (two, three):
+            with two:
+                b.store(b.call(_Pointer(b.bitcast(op, binary.as_pointer()), binary), [xo, yo]), r)
+            with three:
+                b.store(b.call(_Pointer(b.bitcast(op, ternary.as_pointer()), ternary), [xo, yo, third]), r)
+        result = b.load(r)
+        b.call(self.helper("xdecref"), [xo])
+        b.call(self.helper("xdecref"), [yo])
+        with b.if_then(b.icmp_unsigned("==", result, NULL), likely=False):
+            b.ret(failed)
+        d = b.load(b.bitcast(b.gep(result, [ir.Constant(I64, capi.FLOAT_VALUE_OFFSET)]), F64.as_pointer()))
+        b.call(self.helper("xdecref"), [result])
+        b.ret(b.insert_value(b.insert_value(ir.Constant(ret, ir.Undefined), d, 0), ir.Constant(I1, 0), 1))
         return fn
 
     def _int_op(self, op: type | None) -> ir.Function:
@@ -701,8 +784,41 @@ class _Pointer:
 I8 = ir.IntType(8)
 
 
+@contextlib.contextmanager
+def counted_loop(b: ir.IRBuilder, n: ir.Value) -> Iterator[ir.Value]:
+    """`for i in range(n)` in a helper's code: what is emitted inside the `with` is the body, for
+    the i it is given; the builder is left after the loop."""
+    fn = b.block.function
+    index = b.alloca(I64)
+    b.store(ir.Constant(I64, 0), index)
+    head, body, done = (fn.append_basic_block(x) for x in ("head", "body", "done"))
+    b.branch(head)
+    b.position_at_end(head)
+    b.cbranch(b.icmp_signed("<", b.load(index), n), body, done)
+    b.position_at_end(body)
+    i = b.load(index)
+    yield i
+    b.store(b.add(i, ir.Constant(I64, 1)), index)
+    b.branch(head)
+    b.position_at_end(done)
+
+
 def _pair(b: ir.IRBuilder, ty: ir.Type, lo: ir.Value, big: ir.Value) -> ir.Value:
     return b.insert_value(b.insert_value(ir.Constant(ty, ir.Undefined), lo, 0), big, 1)
+
+
+# return types a hand-over's result converts to without a way to fail (FunctionGen._handover_result)
+SHARED_RESULT_TYPES = (INT, FLOAT, BOOL, NONE, OBJ, LIST_INT, LIST_FLOAT, LIST_OBJ)
+
+
+@dataclass
+class TierUpSite:
+    """A tier-1 loop that may hand the rest of its call to tier 2 (FunctionGen._tier_up): `every`
+    iterations pass between its due safepoints; a range loop gives its next index, stop and step
+    (`range_state`)."""
+    loop: ast.For | ast.While
+    every: int
+    range_state: Callable[[], tuple[ir.Value, ...]] | None = None
 
 
 class FunctionGen:
@@ -836,6 +952,10 @@ class FunctionGen:
         bindings = _bindings(t.tree, t.params)
         self.first_stores = bindings.first_stores
         self.counters = _range_counters(t, bindings)
+        # int parameters a range loop around the code being emitted has checked to be native
+        # (see range_loop)
+        self.known_small: set[str] = set()
+        self.handover_result: tuple[ir.Block, Any] | None = None     # see _handover_result
         # A parameter the body never rebinds keeps the caller's reference for the whole call (a
         # caller holds its arguments until we return): no count to take on entry or drop at exit.
         stored = bindings.stored
@@ -948,7 +1068,7 @@ class FunctionGen:
             with self.b.if_then(self.b.not_(self.b.load(flag)), likely=False):
                 # CPython raises it, with its own message, from a function that reads `name` too early.
                 self.ops.call_python(_unbound_reader(name), [], NONE, getattr(self.current, "lineno", 0))
-        if name in self.counters:       # native by construction: no `big` to test
+        if name in self.counters or name in self.known_small:      # native: no `big` to test
             return V(INT, self.b.load(self.slots[name][0]), NULL)
         return pack(self.t.locals[name], [self.b.load(s) for s in self.slots[name]])
 
@@ -1105,45 +1225,63 @@ class FunctionGen:
                 self.block(s.orelse)
 
     def _poll(self, line: int, every: int = POLL_MASK + 1, counter: ir.Value | None = None,
-              on_due: Callable[[], None] | None = None) -> None:
-        """A safepoint: check for signals once per `every` calls, let other threads run now and then;
-        `on_due` adds more work to the due path (a loop's tier-up check)."""
+              tier_up: TierUpSite | None = None, counts_work: bool = False) -> None:
+        """A safepoint: check for signals once per `every` calls, let other threads run now and then.
+        At tier 1 (_tier1_safepoint), a range loop's (`counts_work`) also asks for tier 2 once
+        the module's loops have run long enough, and a loop in `tier_up` offers the rest of the
+        call to tier 2 once it has run long enough in this call (_tier_up)."""
         b = self.b
         counter = counter if counter is not None else self.poll
-        if every == 1 and self.mod.tier2_chunks > 0:
-            # a hot loop in tier-1 code asks for tier 2 (compiled in the background by default)
-            work = b.add(b.load(self.mod.loop_work), ir.Constant(I64, 1))
-            b.store(work, self.mod.loop_work)
-            with b.if_then(b.icmp_signed("==", work, ir.Constant(I64, self.mod.tier2_chunks)), likely=False):
-                b.call(self.helper("call_hook"), [self.const_obj(self.mod.tier2_hook)])
-        n = b.add(b.load(counter), ir.Constant(I64, 1024 // every if every < 1024 else 1))
+        add = ir.Constant(I64, 1024 // every if every < 1024 else 1)
+        n = b.add(b.load(counter), add)
         b.store(n, counter)
+        if self.mod.tier == 1:
+            assert every == POLL_MASK + 1, "tier 1 polls every POLL_MASK + 1 iterations or calls"
+            self._tier1_safepoint(line, n, tier_up, counts_work)
+            return
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         with b.if_then(due, likely=False):
             # Nothing here holds a borrowed pointer across a thread switch: lists are re-read on use.
             failed = b.icmp_unsigned("!=", b.call(self.helper("poll_due"), [n]), ir.Constant(I32, 0))
             self.fail_if(failed, line)
-            if on_due is not None:
-                on_due()
 
-    def _tier_up(self, s: ast.For | ast.While, every: int, rng: tuple[ir.Value, ...] | None) -> None:
-        """Called on a loop's due safepoints (every `every` iterations): once the loop has run
-        `tier_up_after` iterations in this call, offer the rest of the call to tier 2
-        (osr.LoopTierUp) with the bound locals boxed in a tuple (a range loop adds its next index,
-        stop and step). If it takes it, its result is this call's result; if it declines, go on."""
+    def _tier1_safepoint(self, line: int, n: ir.Value, tier_up: TierUpSite | None, counts_work: bool) -> None:
+        """Tier 1's safepoint, `n` being its count (a poll counter's new value, or a unit-step
+        range's index): when n is a multiple of POLL_MASK + 1, one call to the shared runtime
+        (tj_safepoint) does the rest: the signal check, the thread switch, a range loop's request
+        for tier 2, counting towards the loop's tier-up (it was a tenth of a tier-1 compile's work
+        written out in every loop)."""
         b = self.b
-        line = s.lineno
-        with b.goto_block(self.alloca_block):
-            count = b.alloca(I64, name="tierup.count")
-            b.store(ir.Constant(I64, 0), count)
-        n = b.add(b.load(count), ir.Constant(I64, 1))
-        b.store(n, count)
-        due = ir.Constant(I64, max(1, self.mod.tier_up_after // every))
-        with b.if_then(b.icmp_unsigned("==", n, due), likely=False):
-            params = set(self.t.params)
-            names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
-            extra = self._boxed_ints(*(rng or ()))
-            self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, line)
+        i64p = I64.as_pointer()
+        null = ir.Constant(i64p, None)
+        work, work_due, hook = null, ir.Constant(I64, 0), NULL
+        if counts_work and self.mod.tier2_chunks > 0:    # a hot range loop asks for tier 2
+            work, work_due = self.mod.loop_work, ir.Constant(I64, self.mod.tier2_chunks)
+            hook = self.const_obj(self.mod.tier2_hook)
+        count, count_due = null, ir.Constant(I64, 0)
+        if tier_up is not None:
+            with b.goto_block(self.alloca_block):
+                count = b.alloca(I64, name="tierup.count")
+                b.store(ir.Constant(I64, 0), count)
+            count_due = ir.Constant(I64, max(1, self.mod.tier_up_after // tier_up.every))
+        due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
+        with b.if_then(due, likely=False):
+            r = b.call(self.helper("safepoint"), [n, work, work_due, hook, count, count_due])
+            self.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
+            if tier_up is not None:
+                with b.if_then(b.icmp_signed(">", r, ir.Constant(I32, 0)), likely=False):
+                    self._tier_up(tier_up)
+
+    def _tier_up(self, site: TierUpSite) -> None:
+        """The loop has run `tier_up_after` iterations in this call (tj_safepoint counts them):
+        offer the rest of the call to tier 2 (osr.LoopTierUp) with the bound locals boxed in a
+        tuple (a range loop adds its next index, stop and step). If it takes it, its result is
+        this call's result; if it declines, go on."""
+        s = site.loop
+        params = set(self.t.params)
+        names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
+        extra = self._boxed_ints(*(site.range_state() if site.range_state else ()))
+        self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, s.lineno)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
         """The locals to hand over at `s`: those bound there, and those that may be (flagged)."""
@@ -1171,14 +1309,39 @@ class FunctionGen:
             declined = self.fn.append_basic_block("handover.declined")
             b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
             b.position_at_end(taken)
-        self.current = s
-        self.do_return(self.ops.from_object(r, self.t.returns, line))
+        if self.t.returns in SHARED_RESULT_TYPES:
+            result_block, result = self._handover_result()
+            result.add_incoming(r, b.block)
+            b.branch(result_block)
+            b.position_at_end(self.fn.append_basic_block("after_return"))
+        else:
+            self.current = s
+            self.do_return(self.ops.from_object(r, self.t.returns, line))
         b.unreachable()
         if declined is not None:
             b.position_at_end(declined)
             self.ops.xdecref(r)
         else:       # nothing comes back here; what the caller emits next is unreachable
             b.position_at_end(self.fn.append_basic_block("after_handover"))
+
+    def _handover_result(self) -> tuple[ir.Block, Any]:
+        """The function's one block that returns what a taken hand-over brought back (a phi of
+        their results), made on first use: each hand-over branches to it instead of writing out
+        the conversion and return of its own. Only for return types whose conversion cannot
+        fail (SHARED_RESULT_TYPES), so no error path depends on what a site holds."""
+        if self.handover_result is None:
+            b = self.b
+            here = b.block
+            block = self.fn.append_basic_block("handover.result")
+            b.position_at_end(block)
+            result = b.phi(PTR)
+            held, self.held = self.held, []
+            self.do_return(self.ops.from_object(result, self.t.returns, self.t.tree.lineno))
+            b.unreachable()
+            self.held = held
+            self.handover_result = (block, result)
+            b.position_at_end(here)
+        return self.handover_result
 
     def _boxed_raw(self, v: V) -> ir.Value:
         """A new reference for an owned value, NULL (with the error set) if boxing fails."""
@@ -1234,10 +1397,8 @@ class FunctionGen:
         self.loop_stack.pop()
         self.loops.pop()
         if not b.block.is_terminated:
-            tier_up = None
-            if id(s) in self.tier_up_loops:
-                tier_up = lambda: self._tier_up(s, POLL_MASK + 1, None)   # noqa: E731
-            self._poll(s.lineno, on_due=tier_up)
+            tier_up = TierUpSite(s, POLL_MASK + 1) if id(s) in self.tier_up_loops else None
+            self._poll(s.lineno, tier_up=tier_up)
             b.branch(head)
         self._loop_else(s, orelse, end)
 
@@ -1307,10 +1468,13 @@ class FunctionGen:
                     return self.load_item(V(arr_ty, b.load(lst), borrowed=True),
                                           V(NP_INT, b.load(index)), array_item(arr_ty), line)
             else:
-                ety = elem(seq.ty)
+                ety, list_ty = elem(seq.ty), seq.ty
                 def has_next() -> ir.Value:
-                    return b.icmp_signed("<", b.load(index), self.list_len(b.load(lst)))
+                    return b.icmp_signed("<", b.load(index), capi.list_size(b, b.load(lst)))
                 def item() -> V:
+                    if self.mod.tier == 1 and ety in (INT, FLOAT):      # one call, as for `xs[i]`
+                        return self._list_read_call(V(list_ty, b.load(lst), borrowed=True),
+                                                    V(INT, b.load(index), NULL), ety, line)
                     return self.list_get(b.load(lst), b.load(index), ety, line)
             def advance() -> None:
                 b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
@@ -1334,8 +1498,9 @@ class FunctionGen:
             self.ops.xdecref(b.load(lst))
 
     def range_loop(self, s: ast.For) -> None:
-        """`for i in range(...)`, strip-mined: an inner run of up to CHUNK iterations with no
-        safepoint (so LLVM can still delete, unroll or vectorise it), a safepoint between runs."""
+        """`for i in range(...)`. Tier 2 strip-mines it: an inner run of up to CHUNK iterations
+        with no safepoint (so LLVM can still delete, unroll or vectorise it), a safepoint between
+        runs. Tier 1, which optimises nothing, runs a plain loop (_tier1_range_loop)."""
         b = self.b
         line = s.lineno
         consts = [a.value for a in s.iter.args if isinstance(a, ast.Constant) and type(a.value) is int]
@@ -1344,19 +1509,11 @@ class FunctionGen:
                 return self.short_range_loop(s, range(*consts))
         start, stop, step = self.range_args(s, line)
         index = self.entry_alloca(self.iw)
-        chunk_end = self.entry_alloca(self.iw)
         b.store(start, index)
-        if isinstance(step, ir.Constant):      # range(n), range(a, b), range(a, b, 2): known direction
-            def before(i: ir.Value, limit: ir.Value) -> ir.Value:
-                return b.icmp_signed("<" if step.constant > 0 else ">", i, limit)
-        else:
-            up = b.icmp_signed(">", step, ir.Constant(self.iw, 0))
-
-            def before(i: ir.Value, limit: ir.Value) -> ir.Value:
-                # not a `select` of two i1s, which LLVM's fast instruction selector cannot lower
-                return b.or_(b.and_(up, b.icmp_signed("<", i, limit)),
-                             b.and_(b.not_(up), b.icmp_signed(">", i, limit)))
-
+        before = self._range_before(step)
+        if self.mod.tier == 1:
+            return self._tier1_range_loop(s, index, stop, step, before)
+        chunk_end = self.entry_alloca(self.iw)
         head, chunk, body, step_block, safepoint, orelse, end = (
             self.fn.append_basic_block(f"range.{x}")
             for x in ("head", "chunk", "body", "step", "safepoint", "else", "end"))
@@ -1387,8 +1544,7 @@ class FunctionGen:
             vectorise.emit(self, vector_plan, index, chunk_end, body, safepoint)
         else:
             b.branch(body)
-        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
-                        ("range", lambda: self._boxed_ints(b.load(index), stop, step)))
+        self._range_body(s, body, step_block, end, index, stop, step)
         b.position_at_end(step_block)
         if isinstance(step, ir.Constant) and abs(step.constant) == 1:
             # index < chunk_end <= stop < the counter's limit (or > for -1): one more step cannot wrap
@@ -1401,17 +1557,75 @@ class FunctionGen:
         b.store(nxt, index)
         b.cbranch(go_on, body, safepoint)
         b.position_at_end(safepoint)
-        tier_up = None
-        if id(s) in self.tier_up_loops:
-            def tier_up() -> None:
-                with b.if_then(b.not_(b.load(last_chunk))):
-                    self._tier_up(s, CHUNK, (b.load(next_start), stop, step))
-        self._poll(line, every=1, on_due=tier_up)
+        self._poll(line, every=1)
         following = self.fn.append_basic_block("range.next")
         b.cbranch(b.load(last_chunk), orelse, following)
         b.position_at_end(following)
         b.store(b.load(next_start), index)
         b.branch(chunk)
+        self._loop_else(s, orelse, end)
+
+    def _range_before(self, step: ir.Value) -> Callable[[ir.Value, ir.Value], ir.Value]:
+        """`before(i, limit)`: i comes before limit in the range's direction."""
+        b = self.b
+        if isinstance(step, ir.Constant):      # range(n), range(a, b), range(a, b, 2): known direction
+            def before(i: ir.Value, limit: ir.Value) -> ir.Value:
+                return b.icmp_signed("<" if step.constant > 0 else ">", i, limit)
+            return before
+        up = b.icmp_signed(">", step, ir.Constant(self.iw, 0))
+
+        def either(i: ir.Value, limit: ir.Value) -> ir.Value:
+            # i < limit going up, limit < i going down: the operands swapped by two selects of
+            # ints (a select of two i1s is what LLVM's fast instruction selector cannot lower)
+            return b.icmp_signed("<", b.select(up, i, limit), b.select(up, limit, i))
+        return either
+
+    def _range_body(self, s: ast.For, body: ir.Block, step_block: ir.Block, end: ir.Block, index: ir.Value,
+                    stop: ir.Value, step: ir.Value) -> None:
+        b = self.b
+        # A bound that is an int parameter the body never rebinds was just checked to be native
+        # (else the call went on in the interpreter, range_args): it stays so for the whole call,
+        # so inside this loop it is read as native, and an inner `range(n)` or `float(n)` of it
+        # needs no way out (nested loops over one size: a fifth of mandelbrot's tier-1 code).
+        checked = {a.id for a in s.iter.args if isinstance(a, ast.Name) and a.id in self.borrowed_params
+                   and self.t.locals.get(a.id) == INT} - self.known_small
+        self.known_small |= checked
+        self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
+                        ("range", lambda: self._boxed_ints(b.load(index), stop, step)))
+        self.known_small -= checked
+
+    def _tier1_range_loop(self, s: ast.For, index: ir.Value, stop: ir.Value, step: ir.Value,
+                          before: Callable[[ir.Value, ir.Value], ir.Value]) -> None:
+        """Tier 1's range loop, rotated: one test on entry, then body, step, a safepoint every
+        POLL_MASK + 1 iterations, test. Strip-mining is for the optimiser, and its bookkeeping
+        was a fifth of a small loop function's tier-1 code. With a step of 1 or -1 the index
+        itself tells when a safepoint is due (a multiple of POLL_MASK + 1), so the iteration pays
+        a mask and a compare rather than a counter of its own. The counter never wraps: a step
+        past its limit is past `stop` too, and ends the loop."""
+        b = self.b
+        body, step_block, advanced, orelse, end = (
+            self.fn.append_basic_block(f"range.{x}") for x in ("body", "step", "advanced", "else", "end"))
+        b.cbranch(before(b.load(index), stop), body, orelse)
+        self._range_body(s, body, step_block, end, index, stop, step)
+        b.position_at_end(step_block)
+        unit = isinstance(step, ir.Constant) and abs(step.constant) == 1
+        if unit:
+            # index is before stop, which fits the counter: one more step cannot wrap
+            b.store(b.add(b.load(index), step), index)
+            b.branch(advanced)
+        else:
+            pair = b.call(self.intrinsic(f"llvm.sadd.with.overflow.i{self.mod.int_bits}"), [b.load(index), step])
+            b.store(b.extract_value(pair, 0), index)
+            b.cbranch(b.extract_value(pair, 1), orelse, advanced)
+        b.position_at_end(advanced)
+        tier_up = None
+        if id(s) in self.tier_up_loops:
+            tier_up = TierUpSite(s, POLL_MASK + 1, lambda: (b.load(index), stop, step))
+        if unit:
+            self._tier1_safepoint(s.lineno, b.load(index), tier_up, counts_work=True)
+        else:
+            self._poll(s.lineno, tier_up=tier_up, counts_work=True)
+        b.cbranch(before(b.load(index), stop), body, orelse)
         self._loop_else(s, orelse, end)
 
     def short_range_loop(self, s: ast.For, r: range) -> None:
@@ -1486,15 +1700,10 @@ class FunctionGen:
         return self.ops.unbox_int(self.ops.check_null(r, line))
 
     # ----------------------------------------------------------------- lists
-    def list_len(self, lst: ir.Value) -> ir.Value:
-        p = self.b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)])
-        return self.b.load(self.b.bitcast(p, I64.as_pointer()))
-
     def list_get(self, lst: ir.Value, i: ir.Value, ety: str, line: int) -> V:
         """Borrow item i (in bounds) and turn it into an owned typed value."""
         b = self.b
-        items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
-        item = b.load(b.gep(b.bitcast(items, PTR.as_pointer()), [i]))
+        item = b.load(capi.list_slot(b, lst, i))
         if ety in (INT, FLOAT):
             tp = capi.type_of(b, item)
             expected = self.const_obj(int if ety == INT else float)
@@ -1511,13 +1720,7 @@ class FunctionGen:
 
     def index_of(self, lst: ir.Value, idx: V) -> tuple[ir.Value, ir.Value]:
         """(in_bounds, normalised index) for an int index on a list (read, not consumed)."""
-        b = self.b
-        fits = self.ops.int_fits64(idx)
-        i = b.trunc(idx.a, I64)
-        n = self.list_len(lst)
-        i = b.select(b.icmp_signed("<", i, ir.Constant(I64, 0)), b.add(i, n), i)
-        ok = b.and_(fits, b.and_(b.icmp_signed(">=", i, ir.Constant(I64, 0)), b.icmp_signed("<", i, n)))
-        return ok, i
+        return capi.list_index(self.b, lst, self.b.trunc(idx.a, I64), self.ops.int_fits64(idx))
 
     # ----------------------------------------------------------------- numpy arrays
     def array_field(self, arr: ir.Value, offset: int, ty: ir.Type) -> ir.Value:
@@ -1723,9 +1926,7 @@ class FunctionGen:
             vo = self.ops.box(v, line)
             with b.if_else(ok, likely=True) as (then, other):
                 with then:
-                    items = b.load(b.bitcast(b.gep(cont.a, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]),
-                                             PTR.as_pointer().as_pointer()))
-                    slot = b.gep(items, [i])
+                    slot = capi.list_slot(b, cont.a, i)
                     old = b.load(slot)
                     b.store(vo, slot)            # the list takes our reference to the new item
                     self.ops.xdecref(old)        # may run a __del__, as in CPython: after the store

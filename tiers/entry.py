@@ -7,6 +7,9 @@ unboxing arguments, boxing the result, and re-raising errors from a frame at the
 from __future__ import annotations
 
 import ast
+import builtins
+import ctypes
+import types
 from typing import Any, Callable
 
 from llvmlite import ir
@@ -107,16 +110,20 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     # `active` counts frames inside this code (deopt hand-overs too): code is freed only at zero.
     bump(active, 1)
     # globals first: a rebound name or builtin means this code is stale
-    for typing in _all_typings(top):
-        gl = typing.func.__globals__
-        for g in typing.globals.values():
-            found = b.call(mod.capi("PyDict_GetItem"), [const(gl), const(g.name)])
-            if g.in_builtins:
-                guard(b.icmp_unsigned("==", found, NULL), f"global '{g.name}' now shadows a builtin")
-                bdict = gl.get("__builtins__")
-                bdict = bdict.__dict__ if hasattr(bdict, "__dict__") else bdict
-                found = b.call(mod.capi("PyDict_GetItem"), [const(bdict), const(g.name)])
-            guard(b.icmp_unsigned("==", found, const(g.value)), f"global '{g.name}' was rebound")
+    table = _global_guards(top)
+    if table:
+        # one call checks them all, from a table: the guard that fails is the deopt's reason
+        assert not reasons, "the globals' guards are numbered from 0"
+        words = (ctypes.c_void_p * (3 * len(table)))(*[None if obj is ABSENT else id(obj)
+                                                      for row in table for obj in row[:3]])
+        mod.keepalive += [words, table]
+        first_failed = b.call(mod.helper("check_globals"), [
+            ir.Constant(I64, ctypes.addressof(words)).inttoptr(PTR.as_pointer()), ir.Constant(I64, len(table))])
+        reasons.extend(row[3] for row in table)
+        b.store(b.trunc(first_failed, I32), reason_slot)
+        nxt = fn.append_basic_block("guard.ok")
+        b.cbranch(b.icmp_signed("<", first_failed, ir.Constant(I64, 0)), nxt, deopt_block)
+        b.position_at_end(nxt)
     # argument types
     unboxed: list[ir.Value] = []
     for i, ty in enumerate(top.param_types):
@@ -229,10 +236,30 @@ def array_is(mod: ModuleGen, b: ir.IRBuilder, arr: ir.Value, ty: str) -> ir.Valu
     return b.and_(ok, b.icmp_unsigned("!=", aligned, ir.Constant(I32, 0)))
 
 
+# a guard's "the name holds nothing" (NULL in the table; None is an object a name may hold)
+ABSENT = object()
+
+
+def _global_guards(top: Typing) -> list[tuple[dict, str, Any, str]]:
+    """(namespace, name, the object it must hold or ABSENT, the deopt's reason) for each global
+    the compiled functions read; a builtin must also not be shadowed by a module global. The
+    namespaces are the ones typer.FunctionTyper.resolve looked the names up in."""
+    table = []
+    for typing in _all_typings(top):
+        module_ns = typing.func.__globals__
+        builtin_ns = module_ns.get("__builtins__", builtins)
+        builtin_ns = builtin_ns.__dict__ if isinstance(builtin_ns, types.ModuleType) else builtin_ns
+        for g in typing.globals.values():
+            if g.in_builtins:
+                table.append((module_ns, g.name, ABSENT, f"global '{g.name}' now shadows a builtin"))
+                table.append((builtin_ns, g.name, g.value, f"global '{g.name}' was rebound"))
+            else:
+                table.append((module_ns, g.name, g.value, f"global '{g.name}' was rebound"))
+    return table
+
+
 def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Value, guard, name: str, ty: str) -> None:
-    size = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.VAR_SIZE_OFFSET)]), I64.as_pointer()))
-    items = b.load(b.bitcast(b.gep(lst, [ir.Constant(I64, capi.LIST_ITEMS_OFFSET)]), PTR.as_pointer()))
-    items = b.bitcast(items, PTR.as_pointer())
+    size = capi.list_size(b, lst)
     idx, allok = _entry_alloca(b, I64), _entry_alloca(b, I1)
     b.store(ir.Constant(I64, 0), idx)
     b.store(ir.Constant(I1, 1), allok)
@@ -242,7 +269,7 @@ def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Valu
     i = b.load(idx)
     b.cbranch(b.and_(b.icmp_signed("<", i, size), b.load(allok)), body, end)
     b.position_at_end(body)
-    item = b.load(b.gep(items, [i]))
+    item = b.load(capi.list_slot(b, lst, i))
     t = capi.type_of(b, item)
     b.store(b.icmp_unsigned("==", t, tp), allok)
     b.store(b.add(i, ir.Constant(I64, 1)), idx)

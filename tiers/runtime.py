@@ -30,7 +30,7 @@ from .builder import new_builder
 HOT = ("xincref", "xdecref", "box_int", "unbox_int", "list_get_int", "list_get_float", "list_set")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
          "deopt", "hand_over", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
-         "list_set")
+         "list_set", "float_of_int", "float_binop", "safepoint", "check_globals")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 HELPERS = PLAIN + ("int_binop", "int_Pow")

@@ -384,6 +384,8 @@ class Ops:
     def slow_binop(self, op: type, x: V, y: V, result_ty: str, line: int, inplace: bool = False) -> V:
         """CPython's operation on boxed operands; `inplace` for `x op= y` (lists extend in place,
         and errors name the augmented operator as CPython's do)."""
+        if x.ty == FLOAT and y.ty == FLOAT and result_ty == FLOAT and self.gen.mod.tier == 1:
+            return self._float_slow_call(op, x, y, line, inplace)
         with self.gen.holding(y):
             xo = self.box(x, line)
         with self.gen.holding(V(OBJ, xo)):
@@ -400,6 +402,20 @@ class Ops:
         self.check_null(r, line)
         return self.from_object(r, result_ty, line)
 
+    def _float_slow_call(self, op: type, x: V, y: V, line: int, inplace: bool) -> V:
+        """Tier 1's slow_binop of two floats with a float result: one call to the shared runtime
+        (tj_float_binop), given the address of CPython's function for the operator."""
+        b = self.b
+        name = "PyNumber_Power" if op is ast.Pow else _PY_NUMBER[op]
+        if inplace:
+            name = name.replace("PyNumber_", "PyNumber_InPlace")
+        self.gen.mod.address_names[capi.address(name)] = name
+        number_fn = ir.Constant(I64, capi.address(name)).inttoptr(PTR)
+        third = self.gen.const_obj(None) if op is ast.Pow else NULL
+        r = b.call(self.gen.helper("float_binop"), [x.a, y.a, number_fn, third])
+        self.gen.fail_if(b.extract_value(r, 1), line)
+        return V(FLOAT, b.extract_value(r, 0))
+
     def to_float(self, v: V, line: int) -> V:
         """float(v) for an int, bool or float (consumes v)."""
         b = self.b
@@ -409,17 +425,24 @@ class Ops:
             return V(FLOAT, b.uitofp(v.a, F64))
         # int: exact when it fits in 64 bits; otherwise PyLong_AsDouble (raises OverflowError as CPython)
         fast = self.int_fits64(v)
+        if fast is TRUE:        # native by construction (a range's index, len(), a constant)
+            return V(FLOAT, b.sitofp(b.trunc(v.a, I64), F64))
         res = self.gen.entry_alloca(F64)
         with b.if_else(fast, likely=True) as (then, other):
             with then:
                 b.store(b.sitofp(b.trunc(v.a, I64), F64), res)
             with other:
-                obj = self.box(V(INT, v.a, v.big), line)      # consumes v, as to_float does
-                d = self.call("PyLong_AsDouble", obj)
-                self.xdecref(obj)
-                with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):
-                    self.gen.fail_if(b.icmp_unsigned("!=", self.call("PyErr_Occurred"), NULL), line)
-                b.store(d, res)
+                if self.gen.mod.tier == 1:      # one call to the shared runtime
+                    r = b.call(self.gen.helper("float_of_int"), [v.a, v.big])
+                    self.gen.fail_if(b.extract_value(r, 1), line)
+                    b.store(b.extract_value(r, 0), res)
+                else:
+                    obj = self.box(V(INT, v.a, v.big), line)      # consumes v, as to_float does
+                    d = self.call("PyLong_AsDouble", obj)
+                    self.xdecref(obj)
+                    with b.if_then(b.fcmp_ordered("==", d, ir.Constant(F64, -1.0)), likely=False):
+                        self.gen.fail_if(b.icmp_unsigned("!=", self.call("PyErr_Occurred"), NULL), line)
+                    b.store(d, res)
         return V(FLOAT, b.load(res))
 
     def int_fits64(self, v: V, native: bool = False) -> ir.Value:

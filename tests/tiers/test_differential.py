@@ -801,6 +801,15 @@ BIGINT_CASES = [
         def f(n):
             return n / 3 + 0.5
         """, "f", [(9,), (10**400,)]),
+    case("big-int-meets-float-in-a-loop", """
+        def f(n, k):
+            t = 0.0
+            for i in range(k):
+                t += n * 0.5
+                t //= 3.0
+                t %= 1e30
+            return t
+        """, "f", [(10**30, 3), (5, 3), (-(2**70), 2), (10**400, 2)]),
     case("compute-empty-loop", """
         def compute():
             for _ in range(1000000):
@@ -980,6 +989,19 @@ RANGE_PAST_COUNTER = textwrap.dedent("""
                 t += 0.5
             print("done")
         return t
+
+    def nested_over_one_size(n, k):
+        t = 0
+        for i in range(n):
+            x = float(n) / (i + 1)
+            for j in range(n):
+                t += j - i
+                if j >= k:
+                    break
+            print(i, t, x > 1.0)
+            if i >= k:
+                break
+        return t
     """)
 
 HUGE = 2**200
@@ -992,6 +1014,9 @@ PAST_COUNTER = {
     # the shape a random program found: the interpreter's way out of a loop in another loop's
     # `else` raised the engine's own "not reachable through plain blocks" at the user
     "in_a_loops_else": [(2**63 - 6, 0), (2**63 - 2, 2), (2**130, 3), (5, 1)],
+    # an inner range over the parameter the outer range checked reads it as native
+    # (FunctionGen.known_small): past the counter, the outer loop's way out takes the call
+    "nested_over_one_size": [(6, 2), (0, 3), (HUGE, 2), (2**63 + 3, 1), (2**127 + 3, 1), (3, 10)],
 }
 
 
