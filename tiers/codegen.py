@@ -371,8 +371,8 @@ class ModuleGen:
     def _helper_safepoint(self) -> ir.Function:
         """`i32 tj_safepoint(i64 n, i64 *work, i64 work_due, hook, i64 *count, i64 count_due)`:
         all of a tier-1 safepoint but the hand-over, in one call (FunctionGen._tier1_safepoint),
-        `n` being its poll counter's new value. With `work`, counts one more run of a range loop
-        and calls `hook` (asking for tier 2) at the `work_due`-th; when `n` is a multiple of
+        `n` being the safepoint's count. With `work`, counts 1,024 more iterations of a range loop
+        and calls `hook` (asking for tier 2) at the `work_due`-th time; when `n` is a multiple of
         POLL_MASK + 1, does poll_due's work (-1: an exception is set) and, with `count`, counts
         one more due safepoint of the loop: 1 at the `count_due`-th, when the loop should offer
         the rest of the call to tier 2; else 0."""
