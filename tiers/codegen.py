@@ -371,7 +371,7 @@ class ModuleGen:
     def _helper_safepoint(self) -> ir.Function:
         """`i32 tj_safepoint(i64 n, i64 *work, i64 work_due, hook, i64 *count, i64 count_due)`:
         all of a tier-1 safepoint but the hand-over, in one call (FunctionGen._tier1_safepoint),
-        `n` being the safepoint's count. With `work`, counts 1,024 more iterations of a range loop
+        `n` being its poll counter's new value. With `work`, counts 1,024 more iterations of loops
         and calls `hook` (asking for tier 2) at the `work_due`-th time; when `n` is a multiple of
         POLL_MASK + 1, does poll_due's work (-1: an exception is set) and, with `count`, counts
         one more due safepoint of the loop: 1 at the `count_due`-th, when the loop should offer
@@ -1246,8 +1246,8 @@ class FunctionGen:
             self.fail_if(failed, line)
 
     def _tier1_safepoint(self, line: int, n: ir.Value, tier_up: TierUpSite | None, counts_work: bool) -> None:
-        """Tier 1's safepoint, `n` being its count (a poll counter's new value, or a unit-step
-        range's index): when n is a multiple of POLL_MASK + 1, one call to the shared runtime
+        """Tier 1's safepoint, `n` being its poll counter's new value: when n is a multiple of
+        POLL_MASK + 1, one call to the shared runtime
         (tj_safepoint) does the rest: the signal check, the thread switch, a range loop's request
         for tier 2, counting towards the loop's tier-up (it was a tenth of a tier-1 compile's work
         written out in every loop)."""
@@ -1596,12 +1596,13 @@ class FunctionGen:
 
     def _tier1_range_loop(self, s: ast.For, index: ir.Value, stop: ir.Value, step: ir.Value,
                           before: Callable[[ir.Value, ir.Value], ir.Value]) -> None:
-        """Tier 1's range loop, rotated: one test on entry, then body, step, a safepoint every
-        POLL_MASK + 1 iterations, test. Strip-mining is for the optimiser, and its bookkeeping
-        was a fifth of a small loop function's tier-1 code. With a step of 1 or -1 the index
-        itself tells when a safepoint is due (a multiple of POLL_MASK + 1), so the iteration pays
-        a mask and a compare rather than a counter of its own. The counter never wraps: a step
-        past its limit is past `stop` too, and ends the loop."""
+        """Tier 1's range loop, rotated: one test on entry, then body, step, safepoint, test.
+        Strip-mining is for the optimiser, and its bookkeeping was a fifth of a small loop
+        function's tier-1 code. The safepoint counts on the call's poll counter, so it is due
+        every POLL_MASK + 1 iterations of the call's loops together: a short inner loop run many
+        times still polls, and still asks for tier 2 when hot (the loop's own index would not:
+        one that never reaches 1,024 would never be due). The counter never wraps: a step past
+        its limit is past `stop` too, and ends the loop."""
         b = self.b
         body, step_block, advanced, orelse, end = (
             self.fn.append_basic_block(f"range.{x}") for x in ("body", "step", "advanced", "else", "end"))
@@ -1621,10 +1622,7 @@ class FunctionGen:
         tier_up = None
         if id(s) in self.tier_up_loops:
             tier_up = TierUpSite(s, POLL_MASK + 1, lambda: (b.load(index), stop, step))
-        if unit:
-            self._tier1_safepoint(s.lineno, b.load(index), tier_up, counts_work=True)
-        else:
-            self._poll(s.lineno, tier_up=tier_up, counts_work=True)
+        self._poll(s.lineno, tier_up=tier_up, counts_work=True)
         b.cbranch(before(b.load(index), stop), body, orelse)
         self._loop_else(s, orelse, end)
 

@@ -175,3 +175,28 @@ def test_tier1_code_stays_on_llvms_fast_instruction_selector():
     assert tiers == {name: 1 for name in FAST_SELECTOR_CALLS}, tiers
     fallbacks = [line for line in proc.stderr.splitlines() if "fallback path" in line]
     assert fallbacks == [], fallbacks
+
+
+NESTED_SHORT_LOOPS = textwrap.dedent("""
+    def grid(rows, cols):
+        total = 0
+        for i in range(rows):
+            for j in range(cols):
+                total += i * j
+        return total
+""")
+
+
+def test_short_inner_loops_of_one_call_still_poll_and_ask_for_tier_2(jit_engine):
+    """Tier 1's range loops count on the call's poll counter (FunctionGen._tier1_range_loop):
+    500 runs of a 100-iteration inner loop, no index ever reaching 1,024, are 50,000 iterations
+    of the call, so its safepoints fall due and the hot loop asks for tier 2 within that call."""
+    jit_engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10_240,
+                         background=False, osr=False)
+    ns = load(NESTED_SHORT_LOOPS, jitted=True)
+    for _ in range(2):
+        assert ns["grid"](3, 4) == 18
+    assert record_for("grid")["tier"] == 1
+    assert ns["grid"](500, 100) == sum(range(500)) * sum(range(100))
+    compiled = [c["tier"] for c in record_for("grid")["compiles"]]
+    assert 2 in compiled, f"no tier-2 compile was asked for: {compiled}"
