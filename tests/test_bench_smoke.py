@@ -7,6 +7,7 @@ is asserted: the machine is shared and timings are only reported.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -102,3 +103,23 @@ def test_compile_times_table_has_both_tiers_and_a_median():
     numbers = [float(x) for x in " ".join(rest).replace("/", " ").split()]
     assert len(numbers) == 4 * 3 and all(x > 0 for x in numbers), row   # t1, t2, t1 cold twice: min/median/max
     assert "median over 1 functions (warm): tier 1" in proc.stdout
+
+
+def test_compile_times_pairs_numba_and_tierjit_rounds_into_per_entry_ratios():
+    """`python -m bench.compile_times` with Numba, one kernel, two paired rounds: the per-entry
+    ratio line and the summary's medians are there (Numba is an optional extra: skipped without it)."""
+    pytest.importorskip("numba")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.compile_times", "--repeat", "2", "--only", "sum_of_squares"],
+        cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    section = next(i for i, line in enumerate(lines) if line.startswith("Numba / tierjit per entry"))
+    row = next(line for line in lines[section:] if line.startswith("sum_of_squares"))
+    _kernel, _entry, *rest = row.split()
+    numbers = [float(x) for x in " ".join(rest).replace("/", " ").replace("x", " ").split()]
+    # warm ratio min / median / max, then the cold and no-cache medians: the three ratios
+    assert len(numbers) == 5 and all(x > 0 for x in numbers), row
+    assert numbers[0] <= numbers[1] <= numbers[2], row
+    summary = [line for line in lines if line.startswith("Numba warm first call / tierjit warm tier-1 compile")]
+    assert len(summary) == 1 and re.search(r"median [0-9.]+x", summary[0]), proc.stdout[-2000:]
