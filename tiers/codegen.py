@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import ctypes
+import functools
 import math
 import threading
 import weakref
@@ -145,6 +146,9 @@ class ModuleGen:
         # after `tier_up_after` iterations in one call (see FunctionGen._tier_up)
         self.tier_up: Callable[..., Any] | None = None
         self.tier_up_typing: Typing | None = None
+        # the hook a function calls to run a whole call on tier 0 from its start (see
+        # FunctionGen._check_range_bounds); None for an OSR continuation, which never restarts
+        self.restart: Callable[[Typing], Any] | None = None
         self.tier_up_after = 0
         self.vector_loops = 0       # loops given a four-wide path (vectorise.py), tier 2 only
 
@@ -412,6 +416,20 @@ class ModuleGen:
             with b.if_then(b.icmp_unsigned("!=", found, word[2]), likely=False):
                 b.ret(i)
         b.ret(ir.Constant(I64, -1))
+        return fn
+
+    def _helper_list_all_of(self) -> ir.Function:
+        """`i1 tj_list_all_of(PyObject *list, PyTypeObject *type)`: every item of the list is
+        exactly of `type` (the entry's guard on a list argument's item type). One shared loop:
+        written out in the entry it was 30 lines of a tier-1 module per list argument."""
+        fn = ir.Function(self.module, ir.FunctionType(I1, [PTR, PTR]), "tj_list_all_of")
+        lst, tp = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        with counted_loop(b, capi.list_size(b, lst)) as i:
+            with b.if_then(b.icmp_unsigned("!=", capi.type_of(b, b.load(capi.list_slot(b, lst, i))), tp),
+                           likely=False):
+                b.ret(ir.Constant(I1, 0))
+        b.ret(ir.Constant(I1, 1))
         return fn
 
     def _helper_call_hook(self) -> ir.Function:
@@ -803,6 +821,26 @@ def counted_loop(b: ir.IRBuilder, n: ir.Value) -> Iterator[ir.Value]:
     b.position_at_end(done)
 
 
+@functools.lru_cache(maxsize=256)
+def _range_loops(tree: ast.FunctionDef) -> tuple[ast.For, ...]:
+    """The `for ... in range(...)` loops of a function's tree (a tree is compiled several times:
+    at each tier, and again after a deopt)."""
+    return tuple(node for node in ast.walk(tree) if isinstance(node, ast.For) and isinstance(node.iter, ast.Call)
+                 and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range")
+
+
+def _int_constant(a: ast.expr) -> bool:
+    return isinstance(a, ast.Constant) and type(a.value) is int
+
+
+def _cleaned_part(ty: str) -> int | None:
+    """The part of a local of type `ty` that holds a reference the exit's cleanup drops (an int's
+    `big`, an object), or None for a type held unboxed."""
+    if ty in (INT, MAYBE_NP_INT):
+        return 1
+    return None if ty in UNBOXED else 0
+
+
 def _pair(b: ir.IRBuilder, ty: ir.Type, lo: ir.Value, big: ir.Value) -> ir.Value:
     return b.insert_value(b.insert_value(ir.Constant(ty, ir.Undefined), lo, 0), big, 1)
 
@@ -885,28 +923,38 @@ class FunctionGen:
     def fail(self, line: int) -> None:
         """Jump to the error exit, remembering the user's line for the traceback; the values held
         while this code runs (an operand already evaluated, say) are released on the way."""
-        self.lines.add(line)
-        for v in reversed(self.held):
-            self.ops.release(v)
-        self.b.branch(self._error_at(line))
+        self._fail_here(line)
         # anything emitted after this in the same place is unreachable; give it a block
         self.b.position_at_end(self.fn.append_basic_block("after_fail"))
 
-    def fail_if(self, cond: ir.Value, line: int) -> None:
+    def _fail_here(self, line: int) -> None:
+        self.lines.add(line)
+        for v in reversed(self.held):
+            self.ops.release(v, cold=True)
+        self.b.branch(self._error_at(line))
+
+    def fail_if(self, cond: ir.Value, line: int, go_on: ir.Block | None = None) -> None:
         """`fail(line)` where `cond` holds (seldom); the code after goes on where it does not.
 
         With nothing held to release (or only values whose release is no code: borrowed, unboxed,
         an int known to be native), the check branches straight to its line's way to the error
         exit (`_error_at`): no block of its own, nor the unreachable one `fail` leaves after it
-        (8% of the bench functions' tier-1 IR)."""
-        if any(not self.ops.releases_nothing(v) for v in self.held):
-            with self.b.if_then(cond, likely=False):
-                self.fail(line)
-            return
+        (8% of the bench functions' tier-1 IR). Otherwise it branches to one block that releases
+        them and goes there (not an `if_then`, whose extra block would only hold a branch).
+        Given `go_on`, the code goes on there and the builder is left where the caller must move it
+        (the block it was in is terminated)."""
         self.lines.add(line)
-        go_on = self.fn.append_basic_block("ok")
-        self.b.cbranch(cond, self._error_at(line), go_on).set_weights([1, 99])
-        self.b.position_at_end(go_on)
+        resume = go_on is None
+        go_on = go_on or self.fn.append_basic_block("ok")
+        if any(not self.ops.releases_nothing(v) for v in self.held):
+            failed = self.fn.append_basic_block("fail")
+            self.b.cbranch(cond, failed, go_on).set_weights([1, 99])
+            self.b.position_at_end(failed)
+            self._fail_here(line)
+        else:
+            self.b.cbranch(cond, self._error_at(line), go_on).set_weights([1, 99])
+        if resume:
+            self.b.position_at_end(go_on)
 
     def _error_at(self, line: int) -> ir.Block:
         """The block that stores `line` for the traceback and goes on to the error exit: one per
@@ -932,12 +980,25 @@ class FunctionGen:
         self.err_lines: dict[int, ir.Block] = {}     # see _error_at
         self.ret_block = fn.append_basic_block("return")
         self.b = new_builder(self.alloca_block)
-        # locals: one alloca per part, zero / NULL initialised so cleanup is always safe
+        bindings = _bindings(t.tree, t.params)
+        self.first_stores = bindings.first_stores
+        self.counters = _range_counters(t, bindings)
+        # A parameter the body never rebinds keeps the caller's reference for the whole call (a
+        # caller holds its arguments until we return): no count to take on entry or drop at exit.
+        stored = bindings.stored
+        self.borrowed_params = {name for name, ty in zip(t.params, t.param_types)
+                                if name not in stored and t.locals[name] == ty}
+        # locals: one alloca per part. The part the exit's cleanup reads (an int's `big`, an
+        # object; cleanup skips range counters and borrowed parameters) starts NULL, so cleanup is
+        # safe even when a parameter's conversion fails before the later ones are stored. Nothing
+        # else reads a local before it is stored (a read that may come first is guarded by the
+        # local's `bound` flag): the other parts get no first store.
         self.slots: dict[str, list[ir.Value]] = {}
         for name, ty in t.locals.items():
             slots = [self.b.alloca(p, name=f"{name}.{i}") for i, p in enumerate(parts(ty, self.iw))]
-            for s, p in zip(slots, parts(ty, self.iw)):
-                self.b.store(ir.Constant(p, None), s)
+            cleaned = _cleaned_part(ty)
+            if cleaned is not None and name not in self.counters and name not in self.borrowed_params:
+                self.b.store(ir.Constant(slots[cleaned].type.pointee, None), slots[cleaned])
             self.slots[name] = slots
         self.bound: dict[str, ir.Value] = {}
         for name in t.maybe_unbound:
@@ -949,18 +1010,10 @@ class FunctionGen:
         self.tier_up_loops: set[int] = set()
         if self.mod.tier_up is not None and t is self.mod.tier_up_typing:
             self.tier_up_loops = {id(site.node) for site in find_loops(t.tree) if site.osr}
-        bindings = _bindings(t.tree, t.params)
-        self.first_stores = bindings.first_stores
-        self.counters = _range_counters(t, bindings)
-        # int parameters a range loop around the code being emitted has checked to be native
-        # (see range_loop)
+        # int parameters checked to be native: at the start of the call (_check_range_bounds), or
+        # by a range loop around the code being emitted (_range_body)
         self.known_small: set[str] = set()
         self.handover_result: tuple[ir.Block, Any] | None = None     # see _handover_result
-        # A parameter the body never rebinds keeps the caller's reference for the whole call (a
-        # caller holds its arguments until we return): no count to take on entry or drop at exit.
-        stored = bindings.stored
-        self.borrowed_params = {name for name, ty in zip(t.params, t.param_types)
-                                if name not in stored and t.locals[name] == ty}
         self.b = new_builder(body)
         if t.recursive:
             self._enter_recursion()
@@ -972,6 +1025,7 @@ class FunctionGen:
             if name not in self.borrowed_params:
                 v = self.ops.coerce(self.ops.dup(v), t.locals[name], t.tree.lineno)
             self.store_local(name, v, first=True)
+        self._check_range_bounds()
         self.block(t.tree.body)
         if not self.b.block.is_terminated:
             if always_returns(t.tree.body):
@@ -993,6 +1047,41 @@ class FunctionGen:
         if t.recursive:
             self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
         self.b.ret(self.b.load(status))
+
+    def _check_range_bounds(self) -> None:
+        """An int parameter the body never rebinds that is a bound of a range loop is checked once,
+        here, to be native: if it is not, nothing has happened yet, so the whole call runs on
+        tier 0 with the same arguments (the module's `restart` hook). After the check it is read
+        as native everywhere (known_small), and its loops need no way out of their own (a range
+        loop's hand-over to the interpreter boxes every local and its bounds: a tenth of a small
+        loop function's code). A bound too big for 64 bits cannot run natively anyway."""
+        t = self.t
+        if self.mod.restart is None or any(t.locals[p] != ty for p, ty in zip(t.params, t.param_types)):
+            return      # an OSR continuation, or a parameter converted on the way in (no restart)
+
+        def checkable(a: ast.expr) -> bool:
+            return isinstance(a, ast.Name) and a.id in self.borrowed_params and t.locals[a.id] == INT
+        # only loops the check frees of their way out: each bound such a parameter or a constant
+        # int, the step a constant other than 0 (a loop like `range(i * i, n, i)` keeps its own)
+        names: list[str] = []
+        for loop in _range_loops(t.tree):
+            if t.exprs.get(id(loop.iter)) != "range":
+                continue
+            args = loop.iter.args
+            step = args[2] if len(args) == 3 else None
+            if (all(checkable(a) or _int_constant(a) for a in args[:2])
+                    and (step is None or (_int_constant(step) and step.value != 0))):
+                names += [a.id for a in args[:2] if checkable(a) and a.id not in names]
+        if not names:
+            return
+        b = self.b
+        big = [b.load(self.slots[name][1]) for name in names]
+        not_native = b.icmp_unsigned("!=", big[0], NULL)
+        for p in big[1:]:
+            not_native = b.or_(not_native, b.icmp_unsigned("!=", p, NULL))
+        with b.if_then(not_native, likely=False):
+            self._hand_over(t.tree, self.mod.restart(t), list(t.params), [], t.tree.lineno, may_decline=False)
+        self.known_small |= set(names)
 
     def _enter_recursion(self) -> None:
         """Recursive code: CPython's recursion limit, a C-stack budget, and a safepoint per call."""
@@ -1050,13 +1139,16 @@ class FunctionGen:
 
     def cleanup(self) -> None:
         for name, ty in self.t.locals.items():
-            slots = self.slots[name]
             if name in self.counters or name in self.borrowed_params:
                 continue          # never holds a PyLong, or holds the caller's reference
+            cleaned = _cleaned_part(ty)
+            if cleaned is None:
+                continue
+            p = self.b.load(self.slots[name][cleaned])
             if ty in (INT, MAYBE_NP_INT):
-                self.ops.decref_big(self.b.load(slots[1]))
-            elif ty not in UNBOXED:
-                self.ops.xdecref(self.b.load(slots[0]))
+                self.ops.decref_big(p)
+            else:
+                self.ops.xdecref(p)
 
     def load_local(self, name: str) -> V:
         return self.ops.dup(self._read_local(name))
@@ -1265,12 +1357,24 @@ class FunctionGen:
                 b.store(ir.Constant(I64, 0), count)
             count_due = ir.Constant(I64, max(1, self.mod.tier_up_after // tier_up.every))
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
-        with b.if_then(due, likely=False):
-            r = b.call(self.helper("safepoint"), [n, work, work_due, hook, count, count_due])
-            self.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
-            if tier_up is not None:
-                with b.if_then(b.icmp_signed(">", r, ir.Constant(I32, 0)), likely=False):
-                    self._tier_up(tier_up)
+        # blocks: the due work, where the code goes on, and the tier-up; each test branches
+        # straight to where it goes (if_then would add a block that only holds a branch)
+        work_block, done = self.fn.append_basic_block("safepoint"), self.fn.append_basic_block("safepoint.done")
+        b.cbranch(due, work_block, done).set_weights([1, 99])
+        b.position_at_end(work_block)
+        r = b.call(self.helper("safepoint"), [n, work, work_due, hook, count, count_due])
+        failed = b.icmp_signed("<", r, ir.Constant(I32, 0))
+        if tier_up is None:
+            self.fail_if(failed, line, go_on=done)
+        else:
+            self.fail_if(failed, line)
+            up = self.fn.append_basic_block("tierup")
+            b.cbranch(b.icmp_signed(">", r, ir.Constant(I32, 0)), up, done).set_weights([1, 99])
+            b.position_at_end(up)
+            self._tier_up(tier_up)
+            if not b.block.is_terminated:       # the hand-over was declined: go on
+                b.branch(done)
+        b.position_at_end(done)
 
     def _tier_up(self, site: TierUpSite) -> None:
         """The loop has run `tier_up_after` iterations in this call (tj_safepoint counts them):
@@ -1288,7 +1392,7 @@ class FunctionGen:
         return [name for name in self.t.locals
                 if not name.startswith("__tj_") and (name in bound or name in self.bound)]
 
-    def _hand_over(self, s: ast.For | ast.While, hook: Any, names: list[str], extra: list[ir.Value],
+    def _hand_over(self, s: ast.stmt, hook: Any, names: list[str], extra: list[ir.Value],
                    line: int, may_decline: bool = True) -> None:
         """Offer the rest of the call to `hook` with the locals `names` boxed in a tuple (UNBOUND
         for one not bound now), then `extra` (new references, NULL if boxing failed). If it
@@ -1297,11 +1401,10 @@ class FunctionGen:
         items = [self._boxed_or_unbound(name) for name in names] + extra
         # the items go to the helper in an array; it builds the tuple and calls the hook (one
         # shared copy: a hand-over is rare work, and it was a fifth of a small function's code)
-        array = self.entry_alloca(ir.ArrayType(PTR, max(1, len(items))))
+        array = b.bitcast(self.entry_alloca(ir.ArrayType(PTR, max(1, len(items)))), PTR.as_pointer())
         for i, item in enumerate(items):
-            b.store(item, b.gep(array, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
-        r = b.call(self.helper("hand_over"), [self.const_obj(hook), b.bitcast(array, PTR.as_pointer()),
-                                              ir.Constant(I64, len(items))])
+            b.store(item, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+        r = b.call(self.helper("hand_over"), [self.const_obj(hook), array, ir.Constant(I64, len(items))])
         self.ops.check_null(r, line)
         declined = None
         if may_decline:
@@ -1360,6 +1463,8 @@ class FunctionGen:
     def _boxed_or_unbound(self, name: str) -> ir.Value:
         b = self.b
         def value() -> ir.Value:
+            if name in self.counters or name in self.known_small:      # native: no `big` to load
+                return b.call(self.helper("box_int"), [b.load(self.slots[name][0]), NULL])
             v = pack(self.t.locals[name], [b.load(x) for x in self.slots[name]])
             if v.ty == INT:       # box_int takes its own reference: no count of ours to add and drop
                 return b.call(self.helper("box_int"), [v.a, v.big])
@@ -1666,8 +1771,8 @@ class FunctionGen:
                 bad = b.or_(b.not_(small), b.icmp_signed("==", step, ir.Constant(self.iw, 0)))
             with b.if_then(bad, likely=False):
                 self._range_fallback(s, vals, line)
-        for v in vals:
-            self.ops.release(v)
+        for v in vals:      # once per start of the loop: a call costs less than a test's blocks
+            self.ops.release(v, cold=True)
         return start, stop, step
 
     def _range_fallback(self, s: ast.For, vals: list[V], line: int) -> None:
@@ -1681,7 +1786,7 @@ class FunctionGen:
         bounds = [zero, vals[0], one] if len(vals) == 1 else vals + [one] * (3 - len(vals))
         extra = [self.b.call(self.helper("box_int"), [v.a, v.big]) for v in bounds]
         for v in vals:      # the tuple holds its own references; this path returns from the call
-            self.ops.release(v)
+            self.ops.release(v, cold=True)
         enclosing = tuple(kind for kind, _ in self.loop_stack)
         for _, state in self.loop_stack:
             extra += state()

@@ -11,6 +11,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from . import instrument
+from .builder import module_text
 from .codegen import CHUNK, FunctionGen, ModuleGen
 from .entry import build_entry
 from .frontend import Unsupported
@@ -85,6 +86,20 @@ class Tier0Fallback:
         return self.engine.tier0_function(self.rec)(*args)
 
 
+class RunOnTier0:
+    """Called by compiled code at its start with its arguments (a tuple) when it cannot run this
+    call natively (codegen.FunctionGen._check_range_bounds): the call runs on tier 0 instead.
+    Nothing happened before, so this is the interpreter's own run of the call; the code stays
+    (one call with a huge range bound is no reason to drop it)."""
+
+    def __init__(self, engine: "Engine", rec: FunctionRecord | None) -> None:
+        assert rec is not None, "a compiled function has a record"
+        self.engine, self.rec = engine, rec
+
+    def __call__(self, args: tuple) -> Any:
+        return self.engine.tier0_function(self.rec)(*args)
+
+
 class DeepRecursion:
     """Called by recursive native code whose C-stack budget is used up: runs the call with the
     original bytecode while every function of the compiled program runs its original code too, so
@@ -155,6 +170,8 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     loop_chunks = max(1, engine.config.tier2_loops // CHUNK) if tier == 1 and not osr else -1
     mod = ModuleGen(f"{rec.name}_t{tier}", tier, tier2_hook, loop_chunks)
     mod.deep = lambda spec: DeepRecursion(engine, spec.func, program)    # noqa: E731
+    if not osr:
+        mod.restart = lambda spec: RunOnTier0(engine, engine.record_of(spec.func))     # noqa: E731
     if tier == 1:
         # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
         func = rec.func
@@ -177,7 +194,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     tier2_at = engine.config.tier2_calls if tier == 1 and not osr else -1
     guard_failed.reasons = build_entry(mod, typing, guard_failed,
                                        tier2_hook, tier2_at, lines)
-    ir_text = str(mod.module)
+    ir_text = module_text(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
     unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed],
                       mod.cell_addresses, mod.export_symbol, mod.symbol_cells)

@@ -16,7 +16,7 @@ from llvmlite import ir
 
 from . import arrays, capi
 from .builder import new_builder
-from .capi import F64, I1, I32, I64, PTR
+from .capi import F64, I32, I64, PTR
 from .codegen import ModuleGen, thread_stack_limit
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
                     is_array, is_list)
@@ -191,7 +191,8 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
             unboxed.append(b.icmp_unsigned("==", arg, const(True)))
         else:
             if elem(ty) in (INT, FLOAT):
-                _guard_elements(b, fn, arg, const(int if elem(ty) == INT else float), guard, name, ty)
+                guard(b.call(mod.helper("list_all_of"), [arg, const(int if elem(ty) == INT else float)]),
+                      f"argument '{name}' is no longer a {ty}")
             unboxed.append(arg)
     # run
     n = bump(calls, 1)
@@ -256,26 +257,6 @@ def _global_guards(top: Typing) -> list[tuple[dict, str, Any, str]]:
             else:
                 table.append((module_ns, g.name, g.value, f"global '{g.name}' was rebound"))
     return table
-
-
-def _guard_elements(b: ir.IRBuilder, fn: ir.Function, lst: ir.Value, tp: ir.Value, guard, name: str, ty: str) -> None:
-    size = capi.list_size(b, lst)
-    idx, allok = _entry_alloca(b, I64), _entry_alloca(b, I1)
-    b.store(ir.Constant(I64, 0), idx)
-    b.store(ir.Constant(I1, 1), allok)
-    head, body, end = (fn.append_basic_block(x) for x in ("scan.head", "scan.body", "scan.end"))
-    b.branch(head)
-    b.position_at_end(head)
-    i = b.load(idx)
-    b.cbranch(b.and_(b.icmp_signed("<", i, size), b.load(allok)), body, end)
-    b.position_at_end(body)
-    item = b.load(capi.list_slot(b, lst, i))
-    t = capi.type_of(b, item)
-    b.store(b.icmp_unsigned("==", t, tp), allok)
-    b.store(b.add(i, ir.Constant(I64, 1)), idx)
-    b.branch(head)
-    b.position_at_end(end)
-    guard(b.load(allok), f"argument '{name}' is no longer a {ty}")
 
 
 def _entry_alloca(b: ir.IRBuilder, ty: ir.Type) -> ir.Value:

@@ -12,6 +12,7 @@ import builtins
 import copy
 import types
 import warnings
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -197,13 +198,18 @@ def profiling_template(fn: ast.FunctionDef, filename: str, sites: list[LoopSite]
 
 
 _STUB_TEMPLATES: OrderedDict[tuple, types.CodeType] = OrderedDict()
+# a tree's parameters as text (part of the key above), made once per tree, not once per compile
+_SIGNATURES: weakref.WeakKeyDictionary[ast.arguments, str] = weakref.WeakKeyDictionary()
 
 
 def stub_code(fn: ast.FunctionDef, filename: str, native: object, like: types.CodeType) -> types.CodeType:
     """`def f(a, b): return NATIVE(a, b)` with f's own parameters (defaults stay on the function).
     Every compile of a function needs one; its code differs only in NATIVE, so the compiled
     template is kept (a few recent ones: a redefined function has another key)."""
-    key = (filename, fn.lineno, fn.name, ast.dump(fn.args))
+    signature = _SIGNATURES.get(fn.args)
+    if signature is None:
+        signature = _SIGNATURES[fn.args] = ast.dump(fn.args)
+    key = (filename, fn.lineno, fn.name, signature)
     code = _STUB_TEMPLATES.get(key)
     if code is None:
         code = _STUB_TEMPLATES[key] = _stub_template(fn, filename)

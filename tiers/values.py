@@ -166,8 +166,8 @@ class Ops:
     def incref_big(self, big: ir.Value) -> None:
         self._refcount("xincref", big, mostly_null=True)
 
-    def decref_big(self, big: ir.Value) -> None:
-        self._refcount("xdecref", big, mostly_null=True)
+    def decref_big(self, big: ir.Value, cold: bool = False) -> None:
+        self._refcount("xdecref", big, mostly_null=not cold)
 
     def _refcount(self, helper: str, p: ir.Value, mostly_null: bool = False) -> None:
         if p is NULL:             # an int's `big` is most often this very constant: nothing to do
@@ -178,11 +178,14 @@ class Ops:
         else:
             self.b.call(self.gen.helper(helper), [p])
 
-    def release(self, v: V) -> None:
+    def release(self, v: V, cold: bool = False) -> None:
+        """Drop our reference to v. On a `cold` path (an error's way out, a slow path) an int's
+        `big` goes straight to the null-safe helper: the inline test that keeps hot paths free
+        of calls would only add two blocks to the module."""
         if v.borrowed:
             return
         if v.ty in (INT, MAYBE_NP_INT):
-            self.decref_big(v.big)
+            self.decref_big(v.big, cold)
         elif v.ty not in UNBOXED:
             self.xdecref(v.a)
 
@@ -721,21 +724,29 @@ class Ops:
             b.store(NULL, big)
             ok = _and(b, self.is_small(x, y), ok)
             if ok is not TRUE:
-                with b.if_then(b.not_(ok), likely=False):
-                    self._int_slow(opt, x, y, lo, big, line)
+                # two blocks: the slow path, which goes on to `done` or to the error exit, and `done`
+                fn = self.gen.fn
+                slow, done = fn.append_basic_block("int.slow"), fn.append_basic_block("int.done")
+                b.cbranch(ok, done, slow).set_weights([99, 1])
+                b.position_at_end(slow)
+                self._int_slow(opt, x, y, lo, big, line, done)
+                b.position_at_end(done)
             # the fast path ran only on native operands: nothing of theirs to release there
         return V(INT, b.load(lo), b.load(big))
 
-    def _int_slow(self, opt: type, x: V, y: V, lo: ir.Value, big: ir.Value, line: int) -> None:
+    def _int_slow(self, opt: type, x: V, y: V, lo: ir.Value, big: ir.Value, line: int,
+                  done: ir.Block | None = None) -> None:
         """CPython's own operation, in one shared helper per operator (keeps the IR small); then
-        the operands are released, here, since only this path can find a PyLong among them."""
+        the operands are released, here, since only this path can find a PyLong among them. The
+        result is stored before the error test (on an error the helper returns 0 and NULL, which
+        nothing reads); with `done`, the test branches there."""
         b = self.b
         slow = self.gen.mod.int_op_call(b, opt, [x.a, x.big, y.a, y.big])
-        self.release(x)
-        self.release(y)
-        self.gen.fail_if(b.extract_value(slow, 2), line)
+        self.release(x, cold=True)
+        self.release(y, cold=True)
         b.store(b.extract_value(slow, 0), lo)
         b.store(b.extract_value(slow, 1), big)
+        self.gen.fail_if(b.extract_value(slow, 2), line, go_on=done)
 
     def int_fast(self, opt: type, x: V, y: V) -> tuple[ir.Value | None, ir.Value]:
         """The native result of a small-int operation and whether it is valid (else: slow path),

@@ -1,7 +1,9 @@
 """tiers/builder.py writes each instruction's text itself, for speed. These tests hold it to
 llvmlite's own IRBuilder: every differential case and every bench kernel, compiled at tier 1 and
 at tier 2 with each builder, gives the same module text (object addresses aside, as they
-differ between any two compiles, and the numbers of unnamed values, see `renumbered`)."""
+differ between any two compiles, and the numbers of unnamed values, see `renumbered`). The
+module's text itself (builder.module_text, a faster print) is held to llvmlite's `str(module)`
+on each of those modules."""
 
 import re
 
@@ -26,12 +28,21 @@ def renumbered(text):
     return "".join(renumber(function) for function in functions)
 
 
+def checked_module_text(module):
+    """builder.module_text, which compile_unit prints modules with, held to llvmlite's own print."""
+    from tierjit.tiers import builder
+    text = builder.module_text(module)
+    assert text == str(module), "builder.module_text differs from str(module)"
+    return text
+
+
 def modules_with_each_builder(rec, tier):
-    from tierjit.tiers import builder, compile_queue, engine
+    from tierjit.tiers import builder, compile_queue, compiler, engine
     from tierjit.tiers.compiler import compile_unit
 
     texts = []
     try:
+        compiler.module_text = checked_module_text
         for cls in (builder.Builder, ir.IRBuilder):
             builder.IRBuilder = cls
             with compile_queue.LLVM_LOCK:
@@ -40,6 +51,7 @@ def modules_with_each_builder(rec, tier):
                 unit.close()
     finally:
         builder.IRBuilder = builder.Builder
+        compiler.module_text = builder.module_text
     return texts
 
 

@@ -223,6 +223,38 @@ def test_int_overflow_mid_loop_with_print(jit_engine, tier):
 
 
 @pytest.mark.parametrize("tier", TIERS)
+def test_range_bound_parameter_past_the_counter_runs_that_call_on_tier_0(jit_engine, tier):
+    # `n`, a range bound the body never rebinds, is checked once at the start of the call
+    # (FunctionGen._check_range_bounds). Past the counter, nothing has happened yet: the whole
+    # call runs in the interpreter (the line before the loop is printed once) and, as with an
+    # overflow, the compiled code stays for the next call: no deopt, no recompile.
+    source = """
+        def below(n, k):
+            print("start", k)
+            total = 0
+            for i in range(n):
+                total += i * k
+                if i >= k:
+                    break
+            return total, i
+        """
+    records = compare_phases(source, "below", [
+        [(10, 4)] * WARM,
+        [(2**70, 3), (2**200, 2), (-(2**70), 1), (2**63, 2)],    # the third: CPython's UnboundLocalError
+        [(12, 5)] * 3,
+    ], tier)
+    assert_reached(records[0], tier)
+    after = records[-1]
+    assert after["tier"] == tier and not after["deopts"], summary(after)
+    assert len(after["compiles"]) == len(records[0]["compiles"]), f"recompiled: {summary(after)}"
+    assert calls_on(after, tier) >= calls_on(records[0], tier) + 7, summary(after)
+    from tierjit.tiers.compiler import RunOnTier0
+    from tierharness import engine
+    unit = [r for r in engine()._live.values() if r.name == "below" and r.units][-1].units[-1]
+    assert any(isinstance(obj, RunOnTier0) for obj in unit.keepalive), "the call was not checked at its start"
+
+
+@pytest.mark.parametrize("tier", TIERS)
 def test_list_elements_differ_from_profile(jit_engine, tier):
     # Profiled with ints; then floats, a big int, a mix switching type mid-loop (the
     # mutations already done and the lines already printed must not repeat), a str.
