@@ -205,16 +205,20 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
     ok_block = fn.append_basic_block("ok")
     err_block = fn.append_basic_block("error")
     b.cbranch(b.icmp_signed("==", status, ir.Constant(I32, 0)), ok_block, err_block)
+    # Each exit leaves `active` only right before it returns: once it reads 0 the code may be
+    # freed, so nothing of this function may run after that (re-raising runs Python, which may
+    # let another thread collect retired code).
     # success: box the result
     b.position_at_end(ok_block)
-    bump(active, -1)
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)])) for i in range(len(parts(top.returns, mod.int_t)))]
-    b.ret(_box(mod, b, pack(top.returns, values)))
+    boxed = _box(mod, b, pack(top.returns, values))
+    bump(active, -1)
+    b.ret(boxed)
     # error: re-raise from a frame at the user's line
     b.position_at_end(err_block)
-    bump(active, -1)
     raisers = LineRaisers(top.tree.name, top.func.__code__.co_filename, lines)
     b.call(mod.helper("reraise"), [const(raisers), b.load(mod.err_line)])
+    bump(active, -1)
     b.ret(NULL)
     # a failed guard: hand the call, arguments untouched, to tier 0
     b.position_at_end(deopt_block)
