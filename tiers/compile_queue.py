@@ -141,8 +141,8 @@ class CompileQueue:
         while closed:
             closed, still = False, []
             for unit in self._graveyard:
-                if unit.active() == 0 and unit.linked_by == 0:
-                    unit.close()
+                # close() checks `active` again once no new call can enter (see NativeUnit.close)
+                if unit.active() == 0 and unit.linked_by == 0 and unit.close():
                     closed = True
                 else:
                     still.append(unit)

@@ -199,6 +199,8 @@ class NativeUnit:
         self._calls = ctypes.c_int64.from_address(address("tj_calls"))
         self._active = ctypes.c_int64.from_address(address("tj_active"))
         self.method_def = PyMethodDef(name.encode(), self.entry_address, METH_FASTCALL, None)
+        # made now (the first one is compiled, which releases the GIL): close() must not wait
+        self._dead_entry = dead_entry_address()
         # The builtin points at this PyMethodDef; its `self` (the fallback) keeps it alive for as
         # long as the builtin can be called, however long a stale stub survives.
         fallback.method_def = self.method_def
@@ -258,29 +260,41 @@ class NativeUnit:
         # An engine must go before the context its module lives in: never leave it to the GC.
         try:
             lock = compile_queue.LLVM_LOCK
+            freed = False
             if lock.acquire(blocking=False):
                 try:
-                    self.close()
+                    freed = self.close()
                 finally:
                     lock.release()
-            elif not self.closed:
-                # Another thread is compiling: keep this code (a small leak) rather than free it
-                # under that thread's feet or let the context go before the engine. Its links
-                # stay counted, so the code it calls is kept too.
+            if not freed and not self.closed:
+                # Another thread is compiling, or a native frame is still inside: keep this code
+                # (a small leak) rather than free it under that thread's feet or let the context
+                # go before the engine. Its links stay counted, so the code it calls is kept too.
                 for obj in (getattr(self, "engine", None), getattr(self, "context", None)):
                     if obj is not None:
                         obj.detach()
         except Exception:
             pass
 
-    def close(self) -> None:
-        """Free the machine code; the builtin keeps working by running the call on tier 0."""
-        if self.closed or not hasattr(self, "method_def"):
-            if not self.closed and getattr(self, "engine", None) is not None:
+    def close(self) -> bool:
+        """Free the machine code; the builtin keeps working by running the call on tier 0. Returns
+        False, freeing nothing, while a native frame is inside the code (the graveyard tries again).
+
+        The builtin is re-pointed first and `active` read after, with nothing in between that could
+        let another thread run: a call that starts after the re-pointing runs on tier 0, and one
+        that started before is counted. Checking `active` first left a window: making the dead
+        entry (on the process's first close) released the GIL, a call entered the code meanwhile,
+        and the code was freed under it (the kernel crash `%%jit_race` showed under load)."""
+        if self.closed:
+            return True
+        if not hasattr(self, "method_def"):       # half made: no builtin ever pointed at it
+            if getattr(self, "engine", None) is not None:
                 self.engine.close()
-            return
+            return True
+        self.method_def.ml_meth = self._dead_entry
+        if self._active.value != 0:
+            return False
         self._final_calls = self._calls.value
-        self.method_def.ml_meth = dead_entry_address()
         self.closed = True
         self.engine.close()
         self.engine = None
@@ -290,6 +304,7 @@ class NativeUnit:
         for unit in self.links:     # their code may be freed now (compile_queue collects it)
             unit.linked_by -= 1
         self.links = []
+        return True
 
 
 _dead_engine: Any = None

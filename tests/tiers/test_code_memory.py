@@ -66,3 +66,54 @@ def test_reset_frees_code(jit_engine, tier):
 
     growth = grow_over(200, reset_and_run)
     assert growth < 15, f"RSS grew {growth:.0f} MiB over 200 resets at tier {tier}"
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_code_is_not_freed_while_a_call_runs_in_it(jit_engine, tier):
+    """Freeing a unit whose code a call is running in frees nothing: the builtin is re-pointed
+    at tier 0 first, then the unit's `active` count is read (NativeUnit.close). Here the unit is
+    closed from inside its own call (the loop calls back into Python), as the compile thread did
+    when it installed tier 2 while a tier-1 loop sat in a safepoint: the call must return its
+    answer, and the code is freed once the call has left it."""
+    from tierjit.tiers import compile_queue
+    from tierharness import engine
+
+    use_tier(tier)
+    ns = load("""\
+class Poke:
+    action = None
+
+    def __call__(self):
+        if Poke.action is not None:
+            Poke.action()
+
+
+poke = Poke()
+
+
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i
+        if i == 3:
+            poke()
+    return total
+""", jitted=True)
+    for _ in range(5):
+        assert ns["spin"](10) == 45
+    rec = [r for r in engine()._live.values() if r.name == "spin" and r.units][-1]
+    unit = rec.units[-1]
+    assert unit.tier == tier
+    results = []
+
+    def close_it():
+        with compile_queue.LLVM_LOCK:
+            results.append(unit.close())
+
+    ns["Poke"].action = close_it
+    assert ns["spin"](10) == 45        # returned through its own code: still there
+    assert results == [False] and not unit.closed
+    ns["Poke"].action = None
+    assert ns["spin"](10) == 45        # the builtin now runs the call on tier 0
+    with compile_queue.LLVM_LOCK:
+        assert unit.close() and unit.closed
