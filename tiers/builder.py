@@ -83,7 +83,9 @@ class _Branch(Line):
 
     def set_weights(self, weights: Sequence[int]) -> None:
         module = self.parent.module
-        # one node per pair of weights, as llvmlite makes it the first time (its numbering too)
+        # One node per pair of weights, as llvmlite makes it the first time (its numbering too).
+        # llvmlite looks a node up by hashing its constants' printed text (about 8 µs a branch,
+        # and a tier-1 function has dozens), so the module keeps each pair's reference.
         refs = module.__dict__.setdefault("_tj_weight_refs", {})
         key = tuple(weights)
         ref = refs.get(key)

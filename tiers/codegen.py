@@ -82,26 +82,6 @@ def _stack_bounds() -> tuple[int, int]:
         return 0, 0
 
 
-class _Module(ir.Module):
-    """llvmlite's module, with branch weights made once: llvmlite builds and looks up a fresh
-    `!{"branch_weights", i32 a, i32 b}` node for every likely/unlikely branch, hashing its
-    constants through their printed text (about 8 µs a branch; a tier-1 function has dozens)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._branch_weights: dict[tuple[int, int], Any] = {}
-
-    def add_metadata(self, operands):
-        if len(operands) == 3 and isinstance(operands[0], ir.MetaDataString) \
-                and operands[0].string == "branch_weights":
-            key = (operands[1].constant, operands[2].constant)
-            node = self._branch_weights.get(key)
-            if node is None:
-                node = self._branch_weights[key] = super().add_metadata(operands)
-            return node
-        return super().add_metadata(operands)
-
-
 EXPORT_NAME = "tj_export"
 
 
@@ -110,7 +90,7 @@ class ModuleGen:
 
     def __init__(self, name: str, tier: int, tier2_hook: Any = None, tier2_chunks: int = -1,
                  int_bits: int | None = None, portable: bool = False) -> None:
-        self.module = _Module(name=name)
+        self.module = ir.Module(name=name)
         self.tier = tier
         # Portable IR names no address of this process: the shared runtime's, whose machine code
         # is kept on disk for later processes (objcache.py). Its objects are read from globals
@@ -130,6 +110,7 @@ class ModuleGen:
         self._cells = (ctypes.c_int64 * len(CELLS))() if tier == 1 else None
         self.cell_addresses: dict[str, int] = {}
         self._callees: dict[str, ir.Value] = {}
+        self._addresses: dict[tuple[int, str], ir.Constant] = {}    # see address
         self.linked: dict[str, int] = {}        # symbol -> address of another unit's export
         self.address_names: dict[int, str] = {}    # for %jit_explain (explain.named)
         self.symbol_cells: dict[str, ctypes.c_void_p] = {}   # tier 1: see call_native
@@ -168,7 +149,27 @@ class ModuleGen:
         self.address_names[address] = name
         if len(self.cell_addresses) == 1:
             self.keepalive.append(self._cells)
-        return ir.Constant(I64, address).inttoptr(ty.as_pointer())
+        return self.address(address, ty.as_pointer())
+
+    def address(self, address: int, ptr: ir.PointerType) -> ir.Constant:
+        """`inttoptr (i64 address to ptr)`, how tier code names what lives outside the module (an
+        object, a C function, a cell), made once per module and type. llvmlite's
+        `Constant.inttoptr` compares the two types by their text and formats anew every time
+        (about 10 µs); a tier-1 module names a few dozen addresses, most of them many times."""
+        text = str(ptr)
+        key = (address, text)
+        const = self._addresses.get(key)
+        if const is None:
+            # the text llvmlite's inttoptr gives (tests/tiers/test_builder.py compares modules)
+            const = self._addresses[key] = ir.FormattedConstant(ptr, f"inttoptr (i64 {address} to {text})")
+        return const
+
+    def number_function(self, name: str) -> ir.Constant:
+        """The address of CPython's `PyNumber_*` function `name`, for a shared-runtime helper
+        that applies it (int_op_call, Ops._float_slow_call)."""
+        address = capi.address(name)
+        self.address_names[address] = name
+        return self.address(address, PTR)
 
     def capi(self, name: str) -> ir.Function:
         if self.tier == 1:
@@ -203,7 +204,7 @@ class ModuleGen:
                 ir.GlobalVariable(self.module, PTR, name).initializer = ir.Constant(PTR, None)
                 self.object_globals[name] = obj
             return builder.load(self.module.get_global(name))
-        return ir.Constant(I64, id(obj)).inttoptr(PTR)
+        return self.address(id(obj), PTR)
 
     def helper(self, name: str) -> ir.Function:
         """Helper `name` (`_helper_<name>`, or `int_<Op>` for an int slow path): tier 2 builds it
@@ -229,10 +230,7 @@ class ModuleGen:
         compile), or its `int_Pow`, whose C function takes a third argument."""
         if self.tier != 1 or op is ast.Pow:
             return b.call(self.helper(f"int_{op.__name__}"), list(args))
-        name = _PY_NUMBER[op]
-        self.address_names[capi.address(name)] = name
-        number_fn = ir.Constant(I64, capi.address(name)).inttoptr(PTR)
-        return b.call(self.helper("int_binop"), [*args, number_fn])
+        return b.call(self.helper("int_binop"), [*args, self.number_function(_PY_NUMBER[op])])
 
     def _runtime(self, name: str) -> ir.Function:
         """Tier 1 calls the shared runtime's copy of a helper instead of carrying its own."""
@@ -244,7 +242,9 @@ class ModuleGen:
         a named declaration under the JIT's large code model sends it to the slow selector."""
         callee = self._callees.get(name)
         if callee is None:
-            callee = ir.Constant(I64, address).inttoptr(ftype.as_pointer())
+            # a constant of its own (not address's: it carries the function type a call reads)
+            ptr = ftype.as_pointer()
+            callee = ir.FormattedConstant(ptr, f"inttoptr (i64 {address} to {ptr})")
             callee.function_type = ftype      # what llvmlite's builder.call reads off a Function
             self._callees[name] = callee
             self.address_names[address] = name
@@ -770,7 +770,7 @@ class ModuleGen:
             self.keepalive.append(cell)
             self.address_names[ctypes.addressof(cell)] = f"{fn.name}.cell"
         ptr_t = fn.function_type.as_pointer()
-        pointer = b.load(ir.Constant(I64, ctypes.addressof(cell)).inttoptr(ptr_t.as_pointer()))
+        pointer = b.load(self.address(ctypes.addressof(cell), ptr_t.as_pointer()))
         return b.call(_Pointer(pointer, fn.function_type), args)
 
     def export(self, typing: Typing) -> None:
@@ -851,11 +851,10 @@ SHARED_RESULT_TYPES = (INT, FLOAT, BOOL, NONE, OBJ, LIST_INT, LIST_FLOAT, LIST_O
 
 @dataclass
 class TierUpSite:
-    """A tier-1 loop that may hand the rest of its call to tier 2 (FunctionGen._tier_up): `every`
-    iterations pass between its due safepoints; a range loop gives its next index, stop and step
-    (`range_state`)."""
+    """A tier-1 loop that may hand the rest of its call to tier 2 (FunctionGen._tier_up); a range
+    loop gives its next index, stop and step (`range_state`). Its safepoint is due every
+    POLL_MASK + 1 iterations, as every tier-1 safepoint is."""
     loop: ast.For | ast.While
-    every: int
     range_state: Callable[[], tuple[ir.Value, ...]] | None = None
 
 
@@ -1079,8 +1078,11 @@ class FunctionGen:
         not_native = b.icmp_unsigned("!=", big[0], NULL)
         for p in big[1:]:
             not_native = b.or_(not_native, b.icmp_unsigned("!=", p, NULL))
-        with b.if_then(not_native, likely=False):
-            self._hand_over(t.tree, self.mod.restart(t), list(t.params), [], t.tree.lineno, may_decline=False)
+        restart, native = self.fn.append_basic_block("restart"), self.fn.append_basic_block("native")
+        b.cbranch(not_native, restart, native).set_weights([1, 99])
+        b.position_at_end(restart)
+        self._hand_over(t.tree, self.mod.restart(t), list(t.params), [], t.tree.lineno, may_decline=False,
+                        go_on=native)
         self.known_small |= set(names)
 
     def _enter_recursion(self) -> None:
@@ -1310,6 +1312,10 @@ class FunctionGen:
 
     def if_stmt(self, s: ast.If) -> None:
         cond = self.ops.truth(self.expr(s.test), s.lineno)
+        if not s.orelse:        # no empty `else` block to branch through
+            with self.b.if_then(cond):
+                self.block(s.body)
+            return
         with self.b.if_else(cond) as (then, other):
             with then:
                 self.block(s.body)
@@ -1355,7 +1361,7 @@ class FunctionGen:
             with b.goto_block(self.alloca_block):
                 count = b.alloca(I64, name="tierup.count")
                 b.store(ir.Constant(I64, 0), count)
-            count_due = ir.Constant(I64, max(1, self.mod.tier_up_after // tier_up.every))
+            count_due = ir.Constant(I64, max(1, self.mod.tier_up_after // (POLL_MASK + 1)))
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         # blocks: the due work, where the code goes on, and the tier-up; each test branches
         # straight to where it goes (if_then would add a block that only holds a branch)
@@ -1393,10 +1399,12 @@ class FunctionGen:
                 if not name.startswith("__tj_") and (name in bound or name in self.bound)]
 
     def _hand_over(self, s: ast.stmt, hook: Any, names: list[str], extra: list[ir.Value],
-                   line: int, may_decline: bool = True) -> None:
+                   line: int, may_decline: bool = True, go_on: ir.Block | None = None) -> None:
         """Offer the rest of the call to `hook` with the locals `names` boxed in a tuple (UNBOUND
         for one not bound now), then `extra` (new references, NULL if boxing failed). If it
-        takes it, its result is this call's result; if it declines (NOT_NOW), go on here."""
+        takes it, its result is this call's result; if it declines (NOT_NOW), go on here. One
+        that cannot decline leaves the builder at `go_on` (by default a new block nothing
+        reaches)."""
         b = self.b
         items = [self._boxed_or_unbound(name) for name in names] + extra
         # the items go to the helper in an array; it builds the tuple and calls the hook (one
@@ -1405,27 +1413,31 @@ class FunctionGen:
         for i, item in enumerate(items):
             b.store(item, b.gep(array, [ir.Constant(I64, i)]) if i else array)
         r = b.call(self.helper("hand_over"), [self.const_obj(hook), array, ir.Constant(I64, len(items))])
-        self.ops.check_null(r, line)
-        declined = None
-        if may_decline:
-            taken = self.fn.append_basic_block("handover.taken")
-            declined = self.fn.append_basic_block("handover.declined")
-            b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
-            b.position_at_end(taken)
+        declined = self.fn.append_basic_block("handover.declined") if may_decline else None
         if self.t.returns in SHARED_RESULT_TYPES:
+            # taken: straight to the function's one block that returns a hand-over's result
             result_block, result = self._handover_result()
-            result.add_incoming(r, b.block)
-            b.branch(result_block)
-            b.position_at_end(self.fn.append_basic_block("after_return"))
+            if declined is None:        # always taken: past the NULL check, that is the result
+                result.add_incoming(r, b.block)
+                self.fail_if(b.icmp_unsigned("==", r, NULL), line, go_on=result_block)
+            else:
+                self.ops.check_null(r, line)
+                result.add_incoming(r, b.block)
+                b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, result_block)
         else:
+            self.ops.check_null(r, line)
+            if declined is not None:
+                taken = self.fn.append_basic_block("handover.taken")
+                b.cbranch(b.icmp_unsigned("==", r, self.const_obj(NOT_NOW)), declined, taken)
+                b.position_at_end(taken)
             self.current = s
             self.do_return(self.ops.from_object(r, self.t.returns, line))
-        b.unreachable()
+            b.unreachable()
         if declined is not None:
             b.position_at_end(declined)
             self.ops.xdecref(r)
         else:       # nothing comes back here; what the caller emits next is unreachable
-            b.position_at_end(self.fn.append_basic_block("after_handover"))
+            b.position_at_end(go_on or self.fn.append_basic_block("after_handover"))
 
     def _handover_result(self) -> tuple[ir.Block, Any]:
         """The function's one block that returns what a taken hand-over brought back (a phi of
@@ -1464,7 +1476,7 @@ class FunctionGen:
         b = self.b
         def value() -> ir.Value:
             if name in self.counters or name in self.known_small:      # native: no `big` to load
-                return b.call(self.helper("box_int"), [b.load(self.slots[name][0]), NULL])
+                return self._boxed_ints(b.load(self.slots[name][0]))[0]
             v = pack(self.t.locals[name], [b.load(x) for x in self.slots[name]])
             if v.ty == INT:       # box_int takes its own reference: no count of ours to add and drop
                 return b.call(self.helper("box_int"), [v.a, v.big])
@@ -1486,10 +1498,7 @@ class FunctionGen:
 
     def while_loop(self, s: ast.While) -> None:
         b = self.b
-        head = self.fn.append_basic_block("while.head")
-        body = self.fn.append_basic_block("while.body")
-        orelse = self.fn.append_basic_block("while.else")
-        end = self.fn.append_basic_block("while.end")
+        head, body, orelse, end = self._loop_blocks(s, "while", "head", "body", "else", "end")
         b.branch(head)
         b.position_at_end(head)
         self.current = s
@@ -1502,7 +1511,7 @@ class FunctionGen:
         self.loop_stack.pop()
         self.loops.pop()
         if not b.block.is_terminated:
-            tier_up = TierUpSite(s, POLL_MASK + 1) if id(s) in self.tier_up_loops else None
+            tier_up = TierUpSite(s) if id(s) in self.tier_up_loops else None
             self._poll(s.lineno, tier_up=tier_up)
             b.branch(head)
         self._loop_else(s, orelse, end)
@@ -1523,9 +1532,20 @@ class FunctionGen:
         if not b.block.is_terminated:
             b.branch(step_block)
 
+    def _loop_blocks(self, s: ast.For | ast.While, prefix: str, *names: str) -> list[ir.Block]:
+        """A loop's new blocks, `prefix.name` for each name. Without an `else` clause, its "else"
+        block is its "end": running out and `break` lead to the same place, and a block that
+        only branches on costs LLVM's code generation as much as any other."""
+        blocks = {x: self.fn.append_basic_block(f"{prefix}.{x}") for x in names if x != "else" or s.orelse}
+        blocks.setdefault("else", blocks["end"])
+        return [blocks[x] for x in names]
+
     def _loop_else(self, s: ast.For | ast.While, orelse: ir.Block, end: ir.Block) -> None:
         """The loop's `else` runs when it ends without `break`; both ways lead to `end`."""
         b = self.b
+        if orelse is end:       # no `else` (_loop_blocks)
+            b.position_at_end(end)
+            return
         b.position_at_end(orelse)
         self.block(s.orelse)
         if not b.block.is_terminated:
@@ -1585,11 +1605,7 @@ class FunctionGen:
                 b.store(b.add(b.load(index), ir.Constant(I64, 1)), index)
             state = ("seq", lambda: [self.ops.dup(V(OBJ, b.load(lst))).a,
                                      self.ops.call("PyLong_FromLongLong", b.load(index))])
-        head = self.fn.append_basic_block("for.head")
-        body = self.fn.append_basic_block("for.body")
-        step_block = self.fn.append_basic_block("for.step")
-        orelse = self.fn.append_basic_block("for.else")
-        end = self.fn.append_basic_block("for.end")
+        head, body, step_block, orelse, end = self._loop_blocks(s, "for", "head", "body", "step", "else", "end")
         b.branch(head)
         b.position_at_end(head)
         b.cbranch(has_next(), body, orelse)
@@ -1619,9 +1635,8 @@ class FunctionGen:
         if self.mod.tier == 1:
             return self._tier1_range_loop(s, index, stop, step, before)
         chunk_end = self.entry_alloca(self.iw)
-        head, chunk, body, step_block, safepoint, orelse, end = (
-            self.fn.append_basic_block(f"range.{x}")
-            for x in ("head", "chunk", "body", "step", "safepoint", "else", "end"))
+        head, chunk, body, step_block, safepoint, orelse, end = self._loop_blocks(
+            s, "range", "head", "chunk", "body", "step", "safepoint", "else", "end")
         next_start = self.entry_alloca(self.iw)
         last_chunk = self.entry_alloca(I1)
         b.branch(head)
@@ -1709,8 +1724,7 @@ class FunctionGen:
         one that never reaches 1,024 would never be due). The counter never wraps: a step past
         its limit is past `stop` too, and ends the loop."""
         b = self.b
-        body, step_block, advanced, orelse, end = (
-            self.fn.append_basic_block(f"range.{x}") for x in ("body", "step", "advanced", "else", "end"))
+        body, step_block, advanced, orelse, end = self._loop_blocks(s, "range", "body", "step", "advanced", "else", "end")
         b.cbranch(before(b.load(index), stop), body, orelse)
         self._range_body(s, body, step_block, end, index, stop, step)
         b.position_at_end(step_block)
@@ -1726,7 +1740,7 @@ class FunctionGen:
         b.position_at_end(advanced)
         tier_up = None
         if id(s) in self.tier_up_loops:
-            tier_up = TierUpSite(s, POLL_MASK + 1, lambda: (b.load(index), stop, step))
+            tier_up = TierUpSite(s, lambda: (b.load(index), stop, step))
         self._poll(s.lineno, tier_up=tier_up, counts_work=True)
         b.cbranch(before(b.load(index), stop), body, orelse)
         self._loop_else(s, orelse, end)
@@ -1737,8 +1751,7 @@ class FunctionGen:
         b = self.b
         index = self.entry_alloca(self.iw)
         b.store(ir.Constant(self.iw, r.start), index)
-        head, body, step_block, orelse, end = (self.fn.append_basic_block(f"short.{x}")
-                                               for x in ("head", "body", "step", "else", "end"))
+        head, body, step_block, orelse, end = self._loop_blocks(s, "short", "head", "body", "step", "else", "end")
         b.branch(head)
         b.position_at_end(head)
         cmp = "<" if r.step > 0 else ">"
@@ -2096,7 +2109,6 @@ class FunctionGen:
         raise Unsupported(f"{type(node).__name__} at line {node.lineno} is not compiled")
 
     def build_sequence(self, node: ast.List | ast.Tuple, ty: str) -> V:
-        b = self.b
         new, setitem = ("PyList_New", "PyList_SetItem") if isinstance(node, ast.List) else \
             ("PyTuple_New", "PyTuple_SetItem")
         items: list[ir.Value] = []

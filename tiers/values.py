@@ -412,8 +412,7 @@ class Ops:
         name = "PyNumber_Power" if op is ast.Pow else _PY_NUMBER[op]
         if inplace:
             name = name.replace("PyNumber_", "PyNumber_InPlace")
-        self.gen.mod.address_names[capi.address(name)] = name
-        number_fn = ir.Constant(I64, capi.address(name)).inttoptr(PTR)
+        number_fn = self.gen.mod.number_function(name)
         third = self.gen.const_obj(None) if op is ast.Pow else NULL
         r = b.call(self.gen.helper("float_binop"), [x.a, y.a, number_fn, third])
         self.gen.fail_if(b.extract_value(r, 1), line)

@@ -117,3 +117,21 @@ def test_same_text_as_llvmlite_for_the_shared_runtime():
         builder.IRBuilder = builder.Builder
     assert "tj_rt_box_int" in texts[0]
     assert_same_text(*texts, label="the runtime")
+
+
+def test_address_constants_read_as_llvmlite_writes_them():
+    """ModuleGen.address makes `inttoptr` constants itself, once per module and type: each reads
+    exactly as llvmlite's `Constant.inttoptr` would make it, with the same type, and asking again
+    gives the same constant."""
+    from tierjit.tiers.capi import I32, I64, PTR
+    from tierjit.tiers.codegen import ModuleGen
+
+    mod = ModuleGen("addresses", 1)
+    function_pointer = ir.FunctionType(I32, [PTR, I64]).as_pointer()
+    for address, ptr in ((0x7F12_3456_7890, PTR), (4096, I64.as_pointer()), (2**47 - 8, function_pointer)):
+        ours = mod.address(address, ptr)
+        theirs = ir.Constant(I64, address).inttoptr(ptr)
+        assert ours.get_reference() == theirs.get_reference()
+        assert str(ours) == str(theirs)
+        assert ours.type == theirs.type
+        assert mod.address(address, ptr) is ours
