@@ -242,9 +242,7 @@ class ModuleGen:
         a named declaration under the JIT's large code model sends it to the slow selector."""
         callee = self._callees.get(name)
         if callee is None:
-            # a constant of its own (not address's: it carries the function type a call reads)
-            ptr = ftype.as_pointer()
-            callee = ir.FormattedConstant(ptr, f"inttoptr (i64 {address} to {ptr})")
+            callee = self.address(address, ftype.as_pointer())
             callee.function_type = ftype      # what llvmlite's builder.call reads off a Function
             self._callees[name] = callee
             self.address_names[address] = name
