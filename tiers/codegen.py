@@ -504,6 +504,58 @@ class ModuleGen:
         b.ret(r)
         return fn
 
+    def _helper_hand_over_words(self) -> ir.Function:
+        """`PyObject *tj_hand_over_words(hook, i64 *words, i64 *kinds, i64 n)`: tier 1's
+        tj_hand_over, with the n items still native: each item's kind (W_*) says how many of
+        `words` it takes and how to box it. Boxing them here, not at each hand-over site, keeps
+        a call per item out of every tier-1 loop's code (FunctionGen._hand_over)."""
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, I64.as_pointer(), I64.as_pointer(), I64]),
+                         "tj_hand_over_words")
+        hook, words, kinds, n = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        failed, at, item = b.alloca(I1), b.alloca(I64), b.alloca(PTR)
+        tup = b.call(self.capi("PyTuple_New"), [n])
+        b.store(b.icmp_unsigned("==", tup, NULL), failed)
+        b.store(ir.Constant(I64, 0), at)
+        with counted_loop(b, n) as i:
+            w = b.load(at)
+            word = lambda k: b.load(b.gep(words, [b.add(w, ir.Constant(I64, k))]))    # noqa: E731
+            boxed = fn.append_basic_block("boxed")
+            cases = {k: fn.append_basic_block(f"kind.{k}") for k in (W_OBJECT, W_INT, W_NATIVE, W_FLOAT)}
+            switch = b.switch(b.load(b.gep(kinds, [i])), cases[W_OBJECT])
+            for k in (W_INT, W_NATIVE, W_FLOAT):
+                switch.add_case(ir.Constant(I64, k), cases[k])
+            for k, block in cases.items():
+                b.position_at_end(block)
+                if k == W_OBJECT:
+                    b.store(b.inttoptr(word(0), PTR), item)
+                elif k == W_INT:     # box_int takes its own reference to the big part
+                    b.store(b.call(self.helper("box_int"), [word(0), b.inttoptr(word(1), PTR)]), item)
+                elif k == W_NATIVE:
+                    b.store(b.call(self.helper("box_int"), [word(0), NULL]), item)
+                else:
+                    b.store(b.call(self.capi("PyFloat_FromDouble"), [b.bitcast(word(0), F64)]), item)
+                b.store(b.add(w, ir.Constant(I64, 2 if k == W_INT else 1)), at)
+                b.branch(boxed)
+            b.position_at_end(boxed)
+            p = b.load(item)
+            with b.if_else(b.icmp_unsigned("==", p, NULL)) as (then, other):
+                with then:
+                    b.store(ir.Constant(I1, 1), failed)
+                with other:
+                    with b.if_else(b.icmp_unsigned("==", tup, NULL)) as (no_tuple, has_tuple):
+                        with no_tuple:
+                            b.call(self.helper("xdecref"), [p])
+                        with has_tuple:
+                            b.call(self.capi("PyTuple_SetItem"), [tup, i, p])   # steals p
+        with b.if_then(b.load(failed), likely=False):
+            b.call(self.helper("xdecref"), [tup])
+            b.ret(NULL)
+        r = b.call(self.capi("PyObject_CallOneArg"), [hook, tup])
+        b.call(self.helper("xdecref"), [tup])
+        b.ret(r)
+        return fn
+
     def _helper_getitem_int(self) -> ir.Function:
         """`PyObject *tj_getitem_int(cont, lo, big)`: CPython's own `cont[index]` for an int
         index held natively (an item read's slow path: its IndexError, or numpy's). A new
@@ -845,6 +897,18 @@ def _pair(b: ir.IRBuilder, ty: ir.Type, lo: ir.Value, big: ir.Value) -> ir.Value
 
 # return types a hand-over's result converts to without a way to fail (FunctionGen._handover_result)
 SHARED_RESULT_TYPES = (INT, FLOAT, BOOL, NONE, OBJ, LIST_INT, LIST_FLOAT, LIST_OBJ)
+
+# What a tier-1 hand-over's item is made of, for the shared runtime to box (tj_hand_over_words):
+# an object (a new reference, or NULL where boxing failed), an int as a local holds it (value and
+# borrowed big part), a native int, or a float's bits.
+W_OBJECT, W_INT, W_NATIVE, W_FLOAT = range(4)
+
+
+@dataclass
+class Word:
+    """An item of a tier-1 hand-over, still native: `kind` (W_*) and the i64 words it is made of."""
+    kind: int
+    values: list
 
 
 @dataclass
@@ -1388,7 +1452,7 @@ class FunctionGen:
         s = site.loop
         params = set(self.t.params)
         names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
-        extra = self._boxed_ints(*(site.range_state() if site.range_state else ()))
+        extra = self._handed_ints(*(site.range_state() if site.range_state else ()))
         self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, s.lineno)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
@@ -1405,12 +1469,15 @@ class FunctionGen:
         reaches)."""
         b = self.b
         items = [self._boxed_or_unbound(name) for name in names] + extra
-        # the items go to the helper in an array; it builds the tuple and calls the hook (one
-        # shared copy: a hand-over is rare work, and it was a fifth of a small function's code)
-        array = b.bitcast(self.entry_alloca(ir.ArrayType(PTR, max(1, len(items)))), PTR.as_pointer())
-        for i, item in enumerate(items):
-            b.store(item, b.gep(array, [ir.Constant(I64, i)]) if i else array)
-        r = b.call(self.helper("hand_over"), [self.const_obj(hook), array, ir.Constant(I64, len(items))])
+        if self.mod.tier == 1:
+            r = self._hand_over_words(hook, items)
+        else:
+            # the items go to the helper in an array; it builds the tuple and calls the hook (one
+            # shared copy: a hand-over is rare work, and it was a fifth of a small function's code)
+            array = b.bitcast(self.entry_alloca(ir.ArrayType(PTR, max(1, len(items)))), PTR.as_pointer())
+            for i, item in enumerate(items):
+                b.store(item, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+            r = b.call(self.helper("hand_over"), [self.const_obj(hook), array, ir.Constant(I64, len(items))])
         declined = self.fn.append_basic_block("handover.declined") if may_decline else None
         if self.t.returns in SHARED_RESULT_TYPES:
             # taken: straight to the function's one block that returns a hand-over's result
@@ -1436,6 +1503,38 @@ class FunctionGen:
             self.ops.xdecref(r)
         else:       # nothing comes back here; what the caller emits next is unreachable
             b.position_at_end(go_on or self.fn.append_basic_block("after_handover"))
+
+    def _hand_over_words(self, hook: Any, items: list) -> ir.Value:
+        """Tier 1's hand-over call: the items' words in one array, their kinds in a table the
+        unit keeps, boxed by the shared runtime (tj_hand_over_words). Boxed at the site, each
+        native item was a call of its own, and every tier-1 loop has a hand-over or two."""
+        b = self.b
+        kinds: list[int] = []
+        values: list[ir.Value] = []
+        for item in items:
+            if isinstance(item, Word):
+                kinds.append(item.kind)
+                values += item.values
+            else:
+                kinds.append(W_OBJECT)
+                values.append(item)
+        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(values)))), I64.as_pointer())
+        for i, v in enumerate(values):
+            if v.type != I64:
+                v = b.ptrtoint(v, I64) if isinstance(v.type, ir.PointerType) else b.bitcast(v, I64)
+            b.store(v, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+        table = (ctypes.c_int64 * max(1, len(kinds)))(*kinds)
+        self.mod.keepalive.append(table)
+        return b.call(self.helper("hand_over_words"), [
+            self.const_obj(hook), array, self.mod.address(ctypes.addressof(table), I64.as_pointer()),
+            ir.Constant(I64, len(items))])
+
+    def _handed_ints(self, *natives: ir.Value) -> list:
+        """Native ints as hand-over items: still native at tier 1 (the runtime boxes them),
+        new references at tier 2."""
+        if self.mod.tier == 1:
+            return [Word(W_NATIVE, [x]) for x in natives]
+        return self._boxed_ints(*natives)
 
     def _handover_result(self) -> tuple[ir.Block, Any]:
         """The function's one block that returns what a taken hand-over brought back (a phi of
@@ -1480,6 +1579,14 @@ class FunctionGen:
                 return b.call(self.helper("box_int"), [v.a, v.big])
             return self._boxed_raw(self.ops.dup(v))
         flag = self.bound.get(name)
+        if flag is None and self.mod.tier == 1:     # left native for tj_hand_over_words to box
+            if name in self.counters or name in self.known_small:
+                return Word(W_NATIVE, [b.load(self.slots[name][0])])
+            ty = self.t.locals[name]
+            if ty == INT:
+                return Word(W_INT, [b.load(x) for x in self.slots[name]])
+            if ty == FLOAT:
+                return Word(W_FLOAT, [b.load(self.slots[name][0])])
         if flag is None:
             return value()
         with b.if_else(b.load(flag)) as (then, other):
@@ -1709,7 +1816,7 @@ class FunctionGen:
                    and self.t.locals.get(a.id) == INT} - self.known_small
         self.known_small |= checked
         self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
-                        ("range", lambda: self._boxed_ints(b.load(index), stop, step)))
+                        ("range", lambda: self._handed_ints(b.load(index), stop, step)))
         self.known_small -= checked
 
     def _tier1_range_loop(self, s: ast.For, index: ir.Value, stop: ir.Value, step: ir.Value,
@@ -1755,7 +1862,7 @@ class FunctionGen:
         cmp = "<" if r.step > 0 else ">"
         b.cbranch(b.icmp_signed(cmp, b.load(index), ir.Constant(self.iw, r.stop)), body, orelse)
         self._loop_body(s, body, step_block, end, lambda: V(INT, b.load(index), NULL),
-                        ("range", lambda: self._boxed_ints(b.load(index), ir.Constant(self.iw, r.stop),
+                        ("range", lambda: self._handed_ints(b.load(index), ir.Constant(self.iw, r.stop),
                                                            ir.Constant(self.iw, r.step))))
         b.position_at_end(step_block)
         b.store(b.add(b.load(index), ir.Constant(self.iw, r.step)), index)

@@ -29,9 +29,9 @@ from .builder import new_builder
 # into registers, which takes the runtime's one-time compile from about 40 ms to about 18
 # (docs/tiers.md, "One shared runtime")
 HOT = ("xincref", "xdecref", "box_int", "unbox_int", "list_get_int", "list_get_float", "list_set",
-       "list_all_of")
+       "list_all_of", "enter", "leave")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
-         "deopt", "hand_over", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
+         "deopt", "hand_over", "hand_over_words", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
          "list_set", "float_of_int", "float_binop", "safepoint", "check_globals", "list_all_of")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
@@ -74,9 +74,13 @@ def build_module() -> tuple[Any, dict[str, ir.Function]]:
     external wrapper `tj_rt_<name>` (the bodies may still inline into each other). Its IR is
     the same in every process (portable: no addresses), so its machine code can be cached."""
     from .codegen import ModuleGen
+    from .entry import RUNTIME_HELPERS
     # full bodies, optimised; ints as tier 1 holds them (64 bits)
     mod = ModuleGen("tj_runtime", tier=2, int_bits=64, portable=True)
     fns = {name: mod.helper(name) for name in HELPERS}
+    for name, build in RUNTIME_HELPERS.items():     # the table-driven tier-1 entry's (entry.py)
+        fns[name] = build(mod)
+        fns[name].linkage = "internal"
     for name, fn in fns.items():
         ftype = fn.function_type
         wrapper = ir.Function(mod.module, ftype, symbol(name))

@@ -15,7 +15,7 @@ import textwrap
 import pytest
 
 from tierharness import (
-    assert_reached, assert_same_outcomes, calls_on, define, events_for, load, record_for,
+    assert_reached, assert_same_outcomes, calls_on, define, engine, events_for, load, record_for,
     run_calls, summary, use_tier,
 )
 
@@ -320,3 +320,38 @@ def test_repeated_deopts_back_off_and_stay_correct(jit_engine, tier):
     assert_deopt_recorded(records[0], after)
     # Backing off means the 40 guard failures did not each buy a recompile.
     assert len(after["compiles"]) <= 10, f"no back-off: {summary(after)}"
+
+
+ONE_OF_EACH = """
+    def mix(n, x, flag, nothing, xs, anything):
+        total = 0
+        for i in range(n):
+            total += xs[i % len(xs)]
+        if flag and nothing is None:
+            return total * x
+        return anything
+"""
+
+
+@pytest.mark.parametrize("tier", TIERS)
+@pytest.mark.parametrize("position, other, says", [
+    (0, 2.0, "argument 'n' is no longer int"),
+    (1, 3, "argument 'x' is no longer float"),
+    (2, 1, "argument 'flag' is no longer bool"),
+    (3, 0, "argument 'nothing' is no longer None"),
+    (4, (1, 2), "argument 'xs' is no longer list[int]"),
+    (4, [1, 2.5], "argument 'xs' is no longer a list[int]"),
+])
+def test_each_argument_guard_hands_the_call_over_naming_its_argument(jit_engine, tier, position, other, says):
+    # tier 1's entry reads its guards from a table in the shared runtime (entry.build_table_entry),
+    # tier 2's are written out (entry.build_entry): each guard must fail for its own argument
+    # alone, with that argument's reason, and the call must give CPython's answer
+    usual = (5, 1.5, True, None, [1, 2, 3], "obj")
+    changed = list(usual)
+    changed[position] = other
+    records = compare_phases(ONE_OF_EACH, "mix", [[usual] * WARM, [tuple(changed), usual]], tier)
+    assert_reached(records[0], tier)
+    reasons = [e.get("reason", "") for e in events_for(records[1]) if e.get("kind") == "deopt"]
+    assert reasons == [says], reasons
+    if tier == 1:
+        assert "@tj_rt_enter" in engine().explain("mix")["tier1_ir"]

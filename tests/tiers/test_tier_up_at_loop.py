@@ -68,6 +68,15 @@ CASES = [
                 t += i * i * i
             return t
         """, "cubes", (3,), [(300_000,), (-5,)], loop_line=4),
+    case("ints-already-past-2**63-at-the-hand-over", """
+        def big(n, start):
+            t = start
+            neg = -start
+            for i in range(n):
+                t += i
+                neg -= 1
+            return t, neg, i
+        """, "big", (3, 2**70), [(30_000, 2**70), (30_000, -(2**65)), (30_000, 7)], loop_line=5),
     case("an-error-raised-in-tier-2-code", """
         def boom(n, at):
             s = 0
