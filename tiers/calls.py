@@ -47,11 +47,15 @@ def call(gen, node: ast.Call, ty: str) -> V:
     g = t.globals[f.id]
     read = gen.expr
     if g.kind == "jit" and not node.keywords:
-        # an int local passed where the callee takes an int is read in place: the callee borrows
-        # its arguments, and nothing can rebind the local during the call
+        # an int, list or array local passed where the callee takes the same type is read in
+        # place: the callee borrows its arguments, and nothing can rebind the local during the
+        # call (a list passed was an incref before the call and a decref after, each a call)
         callee = t.callees[id(node)]
-        in_place = {id(a) for a, pty in zip(node.args, callee.param_types) if pty == INT and t.type(a) == INT}
-        read = lambda a: gen.operand(a) if id(a) in in_place else gen.expr(a)    # noqa: E731
+        ints = {id(a) for a, pty in zip(node.args, callee.param_types) if pty == INT and t.type(a) == INT}
+        containers = {id(a) for a, pty in zip(node.args, callee.param_types)
+                      if (is_list(pty) or is_array(pty)) and t.type(a) == pty}
+        read = lambda a: (gen.operand(a) if id(a) in ints        # noqa: E731
+                          else gen.container(a) if id(a) in containers else gen.expr(a))
     values = gen.evaluate(node.args + [k.value for k in node.keywords], read)
     args = values[:len(node.args)]
     if node.keywords:

@@ -28,9 +28,9 @@ from .builder import new_builder
 # items, once per call): optimised fully; the rest (slow paths, rare work) only get their locals
 # into registers, which takes the runtime's one-time compile from about 40 ms to about 18
 # (docs/tiers.md, "One shared runtime")
-HOT = ("xincref", "xdecref", "box_int", "unbox_int", "list_get_int", "list_get_float", "list_set",
+HOT = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "list_get_int", "list_get_float", "list_set",
        "list_all_of", "enter", "leave")
-PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "compare_ints", "poll_due", "call_hook", "reraise",
+PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "compare_ints", "poll_due", "call_hook", "reraise",
          "deopt", "hand_over", "hand_over_words", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
          "list_set", "float_of_int", "float_binop", "safepoint", "check_globals", "list_all_of")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given

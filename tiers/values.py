@@ -300,6 +300,9 @@ class Ops:
     def unbox_int(self, obj: ir.Value) -> V:
         """An owned PyLong -> int value (keeps the object when it does not fit natively)."""
         b = self.b
+        if self.gen.mod.tier == 1:      # the same, in one call to the shared runtime
+            pair = b.call(self.gen.helper("take_int"), [obj])
+            return V(INT, b.extract_value(pair, 0), b.extract_value(pair, 1))
         pair = b.call(self.gen.helper("unbox_int"), [obj])
         big = b.extract_value(pair, 1)
         with b.if_then(b.icmp_unsigned("==", big, NULL)):
@@ -702,13 +705,13 @@ class Ops:
                 slow = self.slow_binop(ast.Pow, x, y, FLOAT, line).a, b.block
             return V(FLOAT, self.merge(F64, fast, slow))
         if opt is ast.Div:
+            # the quotient is computed either way (IEEE division by zero does not trap) and kept
+            # unless the divisor is zero, where CPython raises ZeroDivisionError with its message
+            fast = b.fdiv(x.a, y.a), b.block
             zero = b.fcmp_ordered("==", y.a, ir.Constant(F64, 0.0))
-            with b.if_else(zero, likely=False) as (then, other):
-                with then:   # CPython raises ZeroDivisionError with its own message
-                    slow = self.slow_binop(ast.Div, x, y, FLOAT, line).a, b.block
-                with other:
-                    fast = b.fdiv(x.a, y.a), b.block
-            return V(FLOAT, self.merge(F64, slow, fast))
+            with b.if_then(zero, likely=False):
+                slow = self.slow_binop(ast.Div, x, y, FLOAT, line).a, b.block
+            return V(FLOAT, self.merge(F64, fast, slow))
         # // % ** on floats: CPython's own operation (exact floor rules, errors, special values).
         return self.slow_binop(opt, x, y, FLOAT, line)
 
@@ -930,14 +933,18 @@ class Ops:
             # freezing the result hides the compare from that fold. Tier 2 simplifies it first.
             return V(BOOL, _freeze(b, native) if self.gen.mod.tier == 1 else native)
         fast = native, b.block
-        with b.if_then(b.not_(small), likely=False):
-            # CPython's own comparison, in one shared helper (keeps the IR small); only this path
-            # can find a PyLong among the operands to release
-            r = b.call(self.gen.helper("compare_ints"), [x.a, x.big, y.a, y.big, ir.Constant(I32, _CMP_OP[opt])])
-            self.release(x, cold=True)
-            self.release(y, cold=True)
-            self.gen.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
-            slow = b.icmp_signed(">", r, ir.Constant(I32, 0)), b.block
+        fn = self.gen.fn
+        slow_block, done = fn.append_basic_block("cmp.slow"), fn.append_basic_block("cmp.done")
+        b.cbranch(small, done, slow_block).set_weights([99, 1])
+        b.position_at_end(slow_block)
+        # CPython's own comparison, in one shared helper (keeps the IR small); only this path
+        # can find a PyLong among the operands to release
+        r = b.call(self.gen.helper("compare_ints"), [x.a, x.big, y.a, y.big, ir.Constant(I32, _CMP_OP[opt])])
+        self.release(x, cold=True)
+        self.release(y, cold=True)
+        slow = b.icmp_signed(">", r, ir.Constant(I32, 0)), b.block
+        self.gen.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line, go_on=done)
+        b.position_at_end(done)
         return V(BOOL, self.merge(I1, fast, slow))
 
     def _fcmp(self, opt: type, a: ir.Value, c: ir.Value) -> ir.Value:
