@@ -1380,7 +1380,10 @@ class FunctionGen:
         with self.holding(cont):
             idx = self.operand(s.target.slice)
         with self.holding(cont, idx):
-            cur = self.load_item(self.ops.dup(cont), self.ops.share(idx), t.type(s.target), line)
+            # an int index is read in place by the load (the store takes it over after): no
+            # reference of its own to take and drop, a test and a call each on its `big` part
+            read_idx = V(INT, idx.a, idx.big, borrowed=True) if idx.ty == INT else self.ops.share(idx)
+            cur = self.load_item(self.ops.dup(cont), read_idx, t.type(s.target), line)
             with self.holding(cur):
                 rhs = self.expr(s.value)
             new = self.ops.binop(s.op, cur, rhs, t.type(s), line, inplace=True)
