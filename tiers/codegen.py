@@ -1265,11 +1265,13 @@ class FunctionGen:
             return v
         return self.expr(node)
 
-    def store_local(self, name: str, v: V, first: bool = False) -> None:
-        """`name = v` (takes v); `first`: the slot still holds its zero value, nothing to drop."""
+    def store_local(self, name: str, v: V, first: bool = False, released: bool = False) -> None:
+        """`name = v` (takes v); `first`: the slot still holds its zero value, nothing to drop;
+        `released`: the code that made v has released the old value already (aug_assign)."""
         ty = self.t.locals[name]
         v = self.ops.coerce(v, ty, getattr(self.current, "lineno", 0))
-        old = None if first or name in self.counters else pack(ty, [self.b.load(s) for s in self.slots[name]])
+        old = (None if first or released or name in self.counters
+               else pack(ty, [self.b.load(s) for s in self.slots[name]]))
         for s, val in zip(self.slots[name], unpack(v)):
             self.b.store(val, s)
         if name in self.bound:
@@ -1370,6 +1372,11 @@ class FunctionGen:
                 cur = self.operand(s.target)
                 with self.holding(cur):
                     rhs = self.operand(s.value)
+                if cur.borrowed and rhs.ty == INT and t.type(s) == INT:
+                    # the slow path releases the local's old value (Ops.int_binop's `replaces`)
+                    v = self.ops.int_binop(type(s.op), cur, rhs, s.op, line, replaces=cur)
+                    self.store_local(s.target.id, v, released=True)
+                    return
             else:
                 cur = self.load_local(s.target.id)
                 with self.holding(cur):

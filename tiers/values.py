@@ -715,7 +715,11 @@ class Ops:
         # // % ** on floats: CPython's own operation (exact floor rules, errors, special values).
         return self.slow_binop(opt, x, y, FLOAT, line)
 
-    def int_binop(self, opt: type, x: V, y: V, op: ast.operator, line: int) -> V:
+    def int_binop(self, opt: type, x: V, y: V, op: ast.operator, line: int, replaces: V | None = None) -> V:
+        """x op y for ints. `replaces`: the value the result will overwrite in its local, x read
+        in place (`total += i`): its `big` part is released here, on the slow path once the
+        result is made, the only path where it can hold a PyLong (the fast one runs on native
+        operands only), so the store after needs no test and no blocks of its own."""
         folded = _fold_ints(opt, x, y)
         if folded is not None:
             return folded
@@ -724,7 +728,10 @@ class Ops:
         # when they are native and it is valid: one branch, no block of its own.
         r, ok = self.int_fast(opt, x, y)
         if r is None:
-            return self._int_slow(opt, x, y, line)[0]
+            result = self._int_slow(opt, x, y, line)[0]
+            if replaces is not None:
+                self.decref_big(replaces.big, cold=True)
+            return result
         ok = _and(b, self.is_small(x, y), ok)
         if ok is TRUE:
             return V(INT, r, NULL)
@@ -736,7 +743,13 @@ class Ops:
         slow, done = fn.append_basic_block("int.slow"), fn.append_basic_block("int.done")
         b.cbranch(ok, done, slow).set_weights([99, 1])
         b.position_at_end(slow)
-        result, slow_end = self._int_slow(opt, x, y, line, done)
+        if replaces is None:
+            result, slow_end = self._int_slow(opt, x, y, line, done)
+        else:
+            result = self._int_slow(opt, x, y, line)[0]
+            self.decref_big(replaces.big, cold=True)
+            slow_end = b.block
+            b.branch(done)
         b.position_at_end(done)
         lo, big = b.phi(self.iw), b.phi(PTR)
         lo.add_incoming(r, fast)
