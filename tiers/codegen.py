@@ -1409,11 +1409,12 @@ class FunctionGen:
                 self.block(s.orelse)
 
     def _poll(self, line: int, every: int = POLL_MASK + 1, counter: ir.Value | None = None,
-              tier_up: TierUpSite | None = None, counts_work: bool = False) -> None:
+              tier_up: TierUpSite | None = None, counts_work: bool = False, go_on: ir.Block | None = None) -> None:
         """A safepoint: check for signals once per `every` calls, let other threads run now and then.
         At tier 1 (_tier1_safepoint), a range loop's (`counts_work`) also asks for tier 2 once
         the module's loops have run long enough, and a loop in `tier_up` offers the rest of the
-        call to tier 2 once it has run long enough in this call (_tier_up)."""
+        call to tier 2 once it has run long enough in this call (_tier_up). Given `go_on` (a
+        loop's head), the code goes on there: the builder is left in a terminated block."""
         b = self.b
         counter = counter if counter is not None else self.poll
         add = ir.Constant(I64, 1024 // every if every < 1024 else 1)
@@ -1421,15 +1422,18 @@ class FunctionGen:
         b.store(n, counter)
         if self.mod.tier == 1:
             assert every == POLL_MASK + 1, "tier 1 polls every POLL_MASK + 1 iterations or calls"
-            self._tier1_safepoint(line, n, tier_up, counts_work)
+            self._tier1_safepoint(line, n, tier_up, counts_work, go_on)
             return
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         with b.if_then(due, likely=False):
             # Nothing here holds a borrowed pointer across a thread switch: lists are re-read on use.
             failed = b.icmp_unsigned("!=", b.call(self.helper("poll_due"), [n]), ir.Constant(I32, 0))
             self.fail_if(failed, line)
+        if go_on is not None:
+            b.branch(go_on)
 
-    def _tier1_safepoint(self, line: int, n: ir.Value, tier_up: TierUpSite | None, counts_work: bool) -> None:
+    def _tier1_safepoint(self, line: int, n: ir.Value, tier_up: TierUpSite | None, counts_work: bool,
+                         go_on: ir.Block | None = None) -> None:
         """Tier 1's safepoint, `n` being its poll counter's new value: when n is a multiple of
         POLL_MASK + 1, one call to the shared runtime
         (tj_safepoint) does the rest: the signal check, the thread switch, a range loop's request
@@ -1451,7 +1455,9 @@ class FunctionGen:
         due = b.icmp_unsigned("==", b.and_(n, ir.Constant(I64, POLL_MASK)), ir.Constant(I64, 0))
         # blocks: the due work, where the code goes on, and the tier-up; each test branches
         # straight to where it goes (if_then would add a block that only holds a branch)
-        work_block, done = self.fn.append_basic_block("safepoint"), self.fn.append_basic_block("safepoint.done")
+        # (a loop's safepoint goes on straight to the loop's head: no block that only branches there)
+        work_block = self.fn.append_basic_block("safepoint")
+        done = go_on if go_on is not None else self.fn.append_basic_block("safepoint.done")
         b.cbranch(due, work_block, done).set_weights([1, 99])
         b.position_at_end(work_block)
         r = b.call(self.helper("safepoint"), [n, work, work_due, hook, count, count_due])
@@ -1466,7 +1472,8 @@ class FunctionGen:
             self._tier_up(tier_up)
             if not b.block.is_terminated:       # the hand-over was declined: go on
                 b.branch(done)
-        b.position_at_end(done)
+        if go_on is None:
+            b.position_at_end(done)
 
     def _tier_up(self, site: TierUpSite) -> None:
         """The loop has run `tier_up_after` iterations in this call (tj_safepoint counts them):
@@ -1641,8 +1648,7 @@ class FunctionGen:
         self.loops.pop()
         if not b.block.is_terminated:
             tier_up = TierUpSite(s) if id(s) in self.tier_up_loops else None
-            self._poll(s.lineno, tier_up=tier_up)
-            b.branch(head)
+            self._poll(s.lineno, tier_up=tier_up, go_on=head)
         self._loop_else(s, orelse, end)
 
     def _loop_body(self, s: ast.For, body: ir.Block, step_block: ir.Block, end: ir.Block, item,
@@ -1741,8 +1747,7 @@ class FunctionGen:
         self._loop_body(s, body, step_block, end, item, state)
         b.position_at_end(step_block)
         advance()
-        self._poll(line)
-        b.branch(head)
+        self._poll(line, go_on=head)
         self._loop_else(s, orelse, end)
         if self.t.exprs.get(id(s.iter)) != "range":
             self.ops.xdecref(b.load(lst))
