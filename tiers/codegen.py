@@ -496,26 +496,7 @@ class ModuleGen:
         fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), "tj_hand_over")
         hook, items, n = fn.args
         b = new_builder(fn.append_basic_block("entry"))
-        tup = b.call(self.capi("PyTuple_New"), [n])
-        failed = b.alloca(I1)
-        b.store(b.icmp_unsigned("==", tup, NULL), failed)
-        with counted_loop(b, n) as i:
-            item = b.load(b.gep(items, [i]))
-            with b.if_else(b.icmp_unsigned("==", item, NULL)) as (then, other):
-                with then:
-                    b.store(ir.Constant(I1, 1), failed)
-                with other:
-                    with b.if_else(b.icmp_unsigned("==", tup, NULL)) as (no_tuple, has_tuple):
-                        with no_tuple:
-                            b.call(self.helper("xdecref"), [item])
-                        with has_tuple:
-                            b.call(self.capi("PyTuple_SetItem"), [tup, i, item])   # steals item
-        with b.if_then(b.load(failed), likely=False):
-            b.call(self.helper("xdecref"), [tup])
-            b.ret(NULL)
-        r = b.call(self.capi("PyObject_CallOneArg"), [hook, tup])
-        b.call(self.helper("xdecref"), [tup])
-        b.ret(r)
+        self._call_with_tuple(b, hook, n, lambda i: b.load(b.gep(items, [i])))
         return fn
 
     def _helper_hand_over_words(self) -> ir.Function:
@@ -527,14 +508,13 @@ class ModuleGen:
                          "tj_hand_over_words")
         hook, words, kinds, n = fn.args
         b = new_builder(fn.append_basic_block("entry"))
-        failed, at, item = b.alloca(I1), b.alloca(I64), b.alloca(PTR)
-        tup = b.call(self.capi("PyTuple_New"), [n])
-        b.store(b.icmp_unsigned("==", tup, NULL), failed)
+        at, item = b.alloca(I64), b.alloca(PTR)
         b.store(ir.Constant(I64, 0), at)
-        with counted_loop(b, n) as i:
+
+        def boxed(i: ir.Value) -> ir.Value:
             w = b.load(at)
             word = lambda k: b.load(b.gep(words, [b.add(w, ir.Constant(I64, k))]))    # noqa: E731
-            boxed = fn.append_basic_block("boxed")
+            done = fn.append_basic_block("boxed")
             cases = {k: fn.append_basic_block(f"kind.{k}") for k in (W_OBJECT, W_INT, W_NATIVE, W_FLOAT)}
             switch = b.switch(b.load(b.gep(kinds, [i])), cases[W_OBJECT])
             for k in (W_INT, W_NATIVE, W_FLOAT):
@@ -550,9 +530,23 @@ class ModuleGen:
                 else:
                     b.store(b.call(self.capi("PyFloat_FromDouble"), [b.bitcast(word(0), F64)]), item)
                 b.store(b.add(w, ir.Constant(I64, 2 if k == W_INT else 1)), at)
-                b.branch(boxed)
-            b.position_at_end(boxed)
-            p = b.load(item)
+                b.branch(done)
+            b.position_at_end(done)
+            return b.load(item)
+
+        self._call_with_tuple(b, hook, n, boxed)
+        return fn
+
+    def _call_with_tuple(self, b: ir.IRBuilder, hook: ir.Value, n: ir.Value,
+                         item: Callable[[ir.Value], ir.Value]) -> None:
+        """The hand-over helpers' body: `return hook((item(0), ..., item(n - 1)))`, each item a
+        new reference the tuple takes, or NULL where boxing failed (the error is set: every
+        item is still made and released, then NULL is returned)."""
+        tup = b.call(self.capi("PyTuple_New"), [n])
+        failed = b.alloca(I1)
+        b.store(b.icmp_unsigned("==", tup, NULL), failed)
+        with counted_loop(b, n) as i:
+            p = item(i)
             with b.if_else(b.icmp_unsigned("==", p, NULL)) as (then, other):
                 with then:
                     b.store(ir.Constant(I1, 1), failed)
@@ -568,7 +562,6 @@ class ModuleGen:
         r = b.call(self.capi("PyObject_CallOneArg"), [hook, tup])
         b.call(self.helper("xdecref"), [tup])
         b.ret(r)
-        return fn
 
     def _helper_getitem_int(self) -> ir.Function:
         """`PyObject *tj_getitem_int(cont, lo, big)`: CPython's own `cont[index]` for an int
