@@ -10,7 +10,7 @@ import re
 import pytest
 from llvmlite import ir
 
-from tierharness import load, use_tier
+from tierharness import bench_function_records, load, use_tier
 from test_differential import ALL_CASES
 
 ADDRESS = re.compile(r"i64 \d{6,}")
@@ -83,24 +83,11 @@ def test_same_text_as_llvmlite_for_differential_case(jit_engine, source, func, c
 
 
 def test_same_text_as_llvmlite_for_bench_kernels(jit_engine):
-    from bench.compile_times import SMALL_ARGS
-    from bench.kernels import KERNELS
-    from bench.timing import load_kernel, run_once, top_level_functions
-
-    jit_engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10**9,
-                         background=False)
     compared = 0
-    for kernel in KERNELS:
-        if kernel.module not in SMALL_ARGS:
-            continue
-        module = load_kernel(kernel.path, f"builder_{kernel.module}")
-        for fn in top_level_functions(module):
-            setattr(module, fn.__name__, jit_engine.register(fn, defined_in=kernel.path))
-        run_once(getattr(module, kernel.entry), SMALL_ARGS[kernel.module], 2)
-        for rec in compiled_records():
-            for tier in (1, 2):
-                assert_same_text(*modules_with_each_builder(rec, tier), label=f"{rec.name} tier {tier}")
-                compared += 1
+    for rec in bench_function_records(jit_engine, "builder"):
+        for tier in (1, 2):
+            assert_same_text(*modules_with_each_builder(rec, tier), label=f"{rec.name} tier {tier}")
+            compared += 1
     assert compared >= 40
 
 

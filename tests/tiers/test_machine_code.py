@@ -6,12 +6,14 @@ the same IR, and the code runs (the differential and fuzz suites run all compile
 """
 
 from llvmlite import binding as llvm
+from tierharness import bench_function_records
 
 
 def objects_both_ways(ir_text, tier):
     """(the object MCJIT makes itself with a fresh target machine, the one emit_object makes)."""
     from tierjit.tiers import compile_queue, native
 
+    native.initialise()
     made = []
     with compile_queue.LLVM_LOCK:
         for way in ("mcjit", "shared"):
@@ -31,32 +33,19 @@ def objects_both_ways(ir_text, tier):
 
 
 def test_shared_machine_writes_the_object_mcjit_would(jit_engine):
-    from bench.compile_times import SMALL_ARGS
-    from bench.kernels import KERNELS
-    from bench.timing import load_kernel, run_once, top_level_functions
     from tierjit.tiers import compile_queue
     from tierjit.tiers.compiler import compile_unit
 
-    jit_engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10**9,
-                         background=False)
-    compared, seen = [], set()
-    for kernel in KERNELS:
-        if kernel.module not in SMALL_ARGS:
-            continue
-        module = load_kernel(kernel.path, f"machine_code_{kernel.module}")
-        for fn in top_level_functions(module):
-            setattr(module, fn.__name__, jit_engine.register(fn, defined_in=kernel.path))
-        run_once(getattr(module, kernel.entry), SMALL_ARGS[kernel.module], 2)
-        for rec in [r for r in jit_engine._live.values() if r.units and id(r) not in seen]:
-            seen.add(id(rec))
-            for tier in (1, 2):
-                with compile_queue.LLVM_LOCK:
-                    unit = compile_unit(jit_engine, rec, tier)
-                    ir_text, code_bytes = unit.ir_before, unit.code_bytes
-                    unit.close()
-                by_mcjit, by_shared = objects_both_ways(ir_text, tier)
-                assert by_shared == by_mcjit, f"{rec.name} at tier {tier}: the objects differ"
-                # the unit's own figure is the size of the object it loaded
-                assert code_bytes == len(by_mcjit), f"{rec.name} at tier {tier}"
-                compared.append((rec.name, tier))
+    compared = []
+    for rec in bench_function_records(jit_engine, "machine_code"):
+        for tier in (1, 2):
+            with compile_queue.LLVM_LOCK:
+                unit = compile_unit(jit_engine, rec, tier)
+                ir_text, code_bytes = unit.ir_before, unit.code_bytes
+                unit.close()
+            by_mcjit, by_shared = objects_both_ways(ir_text, tier)
+            assert by_shared == by_mcjit, f"{rec.name} at tier {tier}: the objects differ"
+            # the unit's own figure is the size of the object it loaded
+            assert code_bytes == len(by_mcjit), f"{rec.name} at tier {tier}"
+            compared.append((rec.name, tier))
     assert len(compared) >= 40, compared

@@ -361,3 +361,26 @@ class Fresh:
 
     def __repr__(self):
         return self.label
+
+
+def bench_function_records(engine: Any, prefix: str):
+    """Each bench kernel's entry run once with its small argument under `engine` at tier 1
+    (threshold 1, nothing else tiers up): yields the record of every function that compiled,
+    each once, for tests that hold a compile of real code to a reference."""
+    from bench.compile_times import SMALL_ARGS
+    from bench.kernels import KERNELS
+    from bench.timing import load_kernel, run_once, top_level_functions
+
+    engine.configure(tier1_calls=1, tier2_calls=NEVER, tier1_loops=NEVER, tier2_loops=NEVER,
+                     background=False)
+    seen: set[int] = set()
+    for kernel in KERNELS:
+        if kernel.module not in SMALL_ARGS:
+            continue
+        module = load_kernel(kernel.path, f"{prefix}_{kernel.module}")
+        for fn in top_level_functions(module):
+            setattr(module, fn.__name__, engine.register(fn, defined_in=kernel.path))
+        run_once(getattr(module, kernel.entry), SMALL_ARGS[kernel.module], 2)
+        for rec in [r for r in engine._live.values() if r.units and id(r) not in seen]:
+            seen.add(id(rec))
+            yield rec
