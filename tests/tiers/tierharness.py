@@ -2,7 +2,8 @@
 
 Owns: loading source into fresh module namespaces, forcing a tier through the engine's
 config, recording every call's outcome (value, exception, stdout, warnings, arguments
-afterwards), bit-exact comparison, and finding a function's record in the stats document.
+afterwards), bit-exact comparison, finding a function's record in the stats document, and
+the records of the bench kernels' functions compiled at tier 1 (`bench_function_records`).
 Talks to the engine only through `tierjit.tiers` (docs/engine-api.md), imported lazily so
 that a missing engine makes each test fail on its own instead of breaking collection.
 """
