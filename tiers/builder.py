@@ -50,7 +50,8 @@ class Line:
     def __init__(self, block: ir.Block, ty: ir.Type, name: str, body: str) -> None:
         self.parent = block
         self.type = ty
-        if not name and (ty is _VOID or isinstance(ty, ir.VoidType)):
+        void = ty is _VOID or isinstance(ty, ir.VoidType)
+        if not name and void:
             # nothing can refer to it: no name (llvmlite numbers it all the same, so the numbers
             # of later values differ from its; tests/tiers/test_builder.py renumbers both)
             self.name = self._ref = ""
@@ -59,8 +60,8 @@ class Line:
         self.name = name = _name(block, name)
         if "\\" in name or '"' in name:
             name = name.replace("\\", "\\5c").replace('"', "\\22")
-        self._ref = f'%"{name}"'
-        self.text = body if ty is _VOID or isinstance(ty, ir.VoidType) else f"{self._ref} = {body}"
+        self._ref = ref = '%"' + name + '"'
+        self.text = body if void else ref + " = " + body
 
     def get_reference(self) -> str:
         return self._ref
@@ -110,6 +111,27 @@ class _Phi(Line):
     def __str__(self) -> str:
         incs = ", ".join(f"[{v.get_reference()}, {b.get_reference()}]" for v, b in self.incomings)
         return f"{self._ref} = phi  {self.type} {incs}"
+
+
+_LABEL = ir.LabelType()
+
+
+class Function(ir.Function):
+    """llvmlite's function, whose blocks are made without llvmlite's generic value set-up (the
+    same block: its parent, name, scope and empty instruction list). A tier-1 function has
+    dozens of blocks, and making each was about a twelfth of building its IR."""
+
+    def append_basic_block(self, name: str = "") -> ir.Block:
+        block = ir.Block.__new__(ir.Block)
+        block.parent = self
+        block.type = _LABEL
+        scope = block.scope = self.scope
+        block._name = name = scope.deduplicate(name)
+        scope._useset.add(name)
+        block.instructions = []
+        block.terminator = None
+        self.blocks.append(block)
+        return block
 
 
 def _binop(opname: str):
@@ -322,9 +344,10 @@ def module_text(module: ir.Module) -> str:
         g.descr_prototype(buf)
         buf.append("{\n")
         for block in g.blocks:
-            buf.append(block._format_name() + ":\n")
-            for ins in block.instructions:
-                buf.append("  " + (ins.text if ins.__class__ in _PLAIN_LINES else str(ins)) + "\n")
+            buf.append(block._format_name() + ":\n  ")
+            buf.append("\n  ".join([ins.text if ins.__class__ in _PLAIN_LINES else str(ins)
+                                    for ins in block.instructions]))
+            buf.append("\n")
         buf.append("}\n")
         out.append("".join(buf))
     out += module._get_metadata_lines()

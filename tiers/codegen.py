@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 from llvmlite import ir
 
 from . import arrays, capi, runtime, vectorise
-from .builder import new_builder
+from .builder import Function, new_builder
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -132,6 +132,10 @@ class ModuleGen:
         self.restart: Callable[[Typing], Any] | None = None
         self.tier_up_after = 0
         self.vector_loops = 0       # loops given a four-wide path (vectorise.py), tier 2 only
+        # tier 1's table-driven entry (entry.build_table_entry): the unit's table, and the
+        # signature of the shared entry that reads it (None: the entry is in this module)
+        self.entry_table = 0
+        self.entry_signature: Any = None
 
     def global_var(self, name: str, ty: ir.Type) -> ir.Value:
         """A zero-initialised module-wide variable (counters, the error line).
@@ -214,8 +218,12 @@ class ModuleGen:
             if self.tier == 1:
                 fn = self._runtime(name)
             else:
-                fn = (self._int_op(None if name == "int_binop" else getattr(ast, name[4:]))
-                      if name.startswith("int_") else getattr(self, f"_helper_{name}")())
+                if name.startswith("int_"):
+                    fn = self._int_op(None if name == "int_binop" else getattr(ast, name[4:]))
+                elif name.startswith(runtime.HAND_OVER_WORDS):
+                    fn = self._hand_over_with(int(name[len(runtime.HAND_OVER_WORDS):]))
+                else:
+                    fn = getattr(self, f"_helper_{name}")()
                 fn.linkage = "internal"
                 if name in ("xincref", "xdecref"):
                     fn.attributes.add("alwaysinline")
@@ -537,6 +545,22 @@ class ModuleGen:
         self._call_with_tuple(b, hook, n, boxed)
         return fn
 
+    def _hand_over_with(self, count: int) -> ir.Function:
+        """`PyObject *tj_hand_over_with<count>(hook, i64 *kinds, i64 n, i64 w0, ...)`:
+        tj_hand_over_words with its `count` words passed as arguments, which it stores in an
+        array for it. A tier-1 hand-over site then makes one call, where it stored each word
+        into an array of its own first (two lines of IR per word, FunctionGen._hand_over_words)."""
+        words_t = ir.ArrayType(I64, count)
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [PTR, I64.as_pointer(), I64] + [I64] * count),
+                         f"tj_{runtime.HAND_OVER_WORDS}{count}")
+        hook, kinds, n, *words = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        array = b.bitcast(b.alloca(words_t), I64.as_pointer())
+        for i, word in enumerate(words):
+            b.store(word, b.gep(array, [ir.Constant(I64, i)]))
+        b.ret(b.call(self.helper("hand_over_words"), [hook, array, kinds, n]))
+        return fn
+
     def _call_with_tuple(self, b: ir.IRBuilder, hook: ir.Value, n: ir.Value,
                          item: Callable[[ir.Value], ir.Value]) -> None:
         """The hand-over helpers' body: `return hook((item(0), ..., item(n - 1)))`, each item a
@@ -739,9 +763,9 @@ class ModuleGen:
         binary, ternary = ir.FunctionType(PTR, [PTR, PTR]), ir.FunctionType(PTR, [PTR, PTR, PTR])
         with b.if_else(b.icmp_unsigned("==", third, NULL)) as (two, three):
             with two:
-                b.store(b.call(_Pointer(b.bitcast(op, binary.as_pointer()), binary), [xo, yo]), r)
+                b.store(b.call(FunctionPointer(b.bitcast(op, binary.as_pointer()), binary), [xo, yo]), r)
             with three:
-                b.store(b.call(_Pointer(b.bitcast(op, ternary.as_pointer()), ternary), [xo, yo, third]), r)
+                b.store(b.call(FunctionPointer(b.bitcast(op, ternary.as_pointer()), ternary), [xo, yo, third]), r)
         result = b.load(r)
         b.call(self.helper("xdecref"), [xo])
         b.call(self.helper("xdecref"), [yo])
@@ -772,7 +796,7 @@ class ModuleGen:
             b.ret(fail)
         if op is None:
             binary = ir.FunctionType(PTR, [PTR, PTR])
-            r = b.call(_Pointer(b.bitcast(fn.args[4], binary.as_pointer()), binary), [xo, yo])
+            r = b.call(FunctionPointer(b.bitcast(fn.args[4], binary.as_pointer()), binary), [xo, yo])
         elif op is ast.Pow:
             r = b.call(self.capi("PyNumber_Power"), [xo, yo, self.const_obj(b, None)])
         else:
@@ -804,7 +828,7 @@ class ModuleGen:
             if typing.symbol in self.linked:
                 fn = self._callee(f"{typing.tree.name}.linked", self.linked[typing.symbol], ftype)
             else:
-                fn = ir.Function(self.module, ftype, typing.symbol)
+                fn = Function(self.module, ftype, typing.symbol)
                 if self.tier != 1:
                     fn.linkage = "internal"
             self.fns[typing.symbol] = fn
@@ -821,14 +845,21 @@ class ModuleGen:
         fn = self.declare(typing)
         if self.tier != 1 or not isinstance(fn, ir.Function):
             return b.call(fn, args)
-        cell = self.symbol_cells.get(fn.name)
-        if cell is None:
-            cell = self.symbol_cells[fn.name] = ctypes.c_void_p()
-            self.keepalive.append(cell)
-            self.address_names[ctypes.addressof(cell)] = f"{fn.name}.cell"
+        cell = self.native_cell(typing)
         ptr_t = fn.function_type.as_pointer()
         pointer = b.load(self.address(ctypes.addressof(cell), ptr_t.as_pointer()))
-        return b.call(_Pointer(pointer, fn.function_type), args)
+        return b.call(FunctionPointer(pointer, fn.function_type), args)
+
+    def native_cell(self, typing: Typing) -> ctypes.c_void_p:
+        """Tier 1: the cell that will hold the address of this module's function for `typing`
+        (NativeUnit fills it once the machine code exists; see call_native)."""
+        name = self.declare(typing).name
+        cell = self.symbol_cells.get(name)
+        if cell is None:
+            cell = self.symbol_cells[name] = ctypes.c_void_p()
+            self.keepalive.append(cell)
+            self.address_names[ctypes.addressof(cell)] = f"{name}.cell"
+        return cell
 
     def export(self, typing: Typing) -> None:
         """What a later tier-1 unit calls directly: at tier 1 the entry specialisation itself
@@ -845,7 +876,7 @@ class ModuleGen:
         self.export_symbol = EXPORT_NAME
 
 
-class _Pointer:
+class FunctionPointer:
     """A loaded function pointer as a call's callee: what a builder's `call` reads off one."""
     __slots__ = ("value", "function_type", "type")
 
@@ -1542,16 +1573,18 @@ class FunctionGen:
             else:
                 kinds.append(W_OBJECT)
                 values.append(item)
-        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(values)))), I64.as_pointer())
-        for i, v in enumerate(values):
-            if v.type != I64:
-                v = b.ptrtoint(v, I64) if isinstance(v.type, ir.PointerType) else b.bitcast(v, I64)
-            b.store(v, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+        words = [v if v.type == I64 else b.ptrtoint(v, I64) if isinstance(v.type, ir.PointerType)
+                 else b.bitcast(v, I64) for v in values]
         table = (ctypes.c_int64 * max(1, len(kinds)))(*kinds)
         self.mod.keepalive.append(table)
-        return b.call(self.helper("hand_over_words"), [
-            self.const_obj(hook), array, self.mod.address(ctypes.addressof(table), I64.as_pointer()),
-            ir.Constant(I64, len(items))])
+        head = [self.const_obj(hook), self.mod.address(ctypes.addressof(table), I64.as_pointer()),
+                ir.Constant(I64, len(items))]
+        if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
+            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{len(words)}"), head + words)
+        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), I64.as_pointer())
+        for i, word in enumerate(words):
+            b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+        return b.call(self.helper("hand_over_words"), [head[0], array, head[1], head[2]])
 
     def _handed_ints(self, *natives: ir.Value) -> list:
         """Native ints as hand-over items: still native at tier 1 (the runtime boxes them),

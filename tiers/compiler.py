@@ -10,10 +10,11 @@ import time
 import types
 from typing import TYPE_CHECKING, Any
 
-from . import instrument
+from . import instrument, shared_entry
 from .builder import module_text
+from .capi import I64
 from .codegen import CHUNK, FunctionGen, ModuleGen
-from .entry import build_entry
+from .entry import EntrySelf, build_entry, emit_table_entry
 from .frontend import Unsupported
 from .native import NativeUnit
 from .osr import TIER_UP_FACTOR, LoopTierUp
@@ -76,10 +77,11 @@ class GuardFailed:
         return self.engine.deopt(self.rec, self.unit, self.reasons[index])
 
 
-class Tier0Fallback:
+class Tier0Fallback(EntrySelf):
     """Runs one call on tier 0, with the function's own bytecode (none of the call ran natively).
 
     It is the builtin's `self`: after its code is freed, calls through a stale stub land here.
+    Until then the native entry reads the unit's entry table from it (entry.EntrySelf).
     `packed`, it is the hook compiled code calls at its start, with the arguments in one tuple,
     when it cannot run this call natively (codegen.FunctionGen._check_range_bounds): the code
     stays (one call with a huge range bound is no reason to drop it)."""
@@ -188,10 +190,20 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     tier2_at = engine.config.tier2_calls if tier == 1 and not osr else -1
     guard_failed.reasons = build_entry(mod, typing, guard_failed,
                                        tier2_hook, tier2_at, lines)
+    shared = None
+    if mod.entry_signature is not None:
+        shared = shared_entry.entry_for(mod.entry_signature)     # compiled on first use
+        if shared is None:      # the process has made as many as it keeps: the unit has its own
+            emit_table_entry(mod, mod.entry_signature, mod.address(mod.entry_table, I64.as_pointer()))
     ir_text = module_text(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
-    unit = NativeUnit(ir_text, tier, rec.name, Tier0Fallback(engine, rec), mod.keepalive + [guard_failed],
-                      mod.cell_addresses, mod.export_symbol, mod.symbol_cells)
+    fallback = Tier0Fallback(engine, rec)
+    if shared is not None:
+        fallback.table = mod.entry_table
+    unit = NativeUnit(ir_text, tier, rec.name, fallback, mod.keepalive + [guard_failed],
+                      mod.cell_addresses, mod.export_symbol, mod.symbol_cells,
+                      entry_address=shared.address if shared else 0)
+    unit.shared_entry = shared
     guard_failed.unit = unit
     unit.link(links.values())
     unit.functions = [spec.tree.name for spec in specs]

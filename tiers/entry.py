@@ -15,7 +15,7 @@ from llvmlite import ir
 from . import arrays, capi
 from .builder import new_builder
 from .capi import F64, I8, I32, I64, PTR
-from .codegen import ModuleGen, counted_loop, thread_stack_limit
+from .codegen import FunctionPointer, ModuleGen, counted_loop, thread_stack_limit
 from .typer import (BOOL, FLOAT, INT, MAYBE_NP_FLOAT, MAYBE_NP_INT, NONE, NP_BOOL, NP_FLOAT, NP_INT, OBJ, Typing,
                     builtins_of, elem, is_array)
 from .values import NULL, V, pack, parts
@@ -235,16 +235,23 @@ def build_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], t
 # The table-driven tier-1 entry. Written out, the entry was about a sixth of a small function's
 # tier-1 compile (measured at stop 22: its IR built in Python 0.9 ms, parsed 0.2, made into
 # machine code 0.4, of `compute`'s whole compile), and every function carries one. Here the
-# unit's entry is three calls into the shared runtime, which reads what the written-out entry
-# had as code from a table of words the unit keeps:
+# entry is three calls into the shared runtime, which reads what the written-out entry had as
+# code from a table of words the unit keeps:
 #   tj_enter(table, args, out)          -> -1, or the index of the guard that failed
 #   tj_entry_deopt(table, index, args, nargs)   the call, handed to tier 0 unchanged
 #   tj_leave(table, status, word, object)       the result boxed, or the error re-raised
 # with the same steps in the same order as build_entry's: `active` up first and down last
 # (after the boxing and the re-raise), the globals' guards, each argument's guard and unboxing,
-# the call count and the tier-2 hook.
+# the call count and the tier-2 hook. Between enter and leave it calls the unit's function
+# through the cell whose address is the table's T_BODY word.
+#
+# What is left of the entry then depends on the signature only (the arguments' kinds, the
+# result's, the function's type, whether it recurses), not on the unit: it finds the unit's
+# table through `self`, the object its builtin is bound to (an EntrySelf). So one entry per
+# signature serves every tier-1 unit of that signature (shared_entry.py), compiled once per
+# process; a unit compiles its own function only (docs/tiers.md, "One entry per signature").
 T_ACTIVE, T_CALLS, T_TIER2_AT, T_HOOK, T_GLOBALS, T_NGLOBALS, T_DEOPT, T_RAISERS, T_ERR_LINE, \
-    T_RESULT, T_NPARAMS, T_PARAMS = range(12)
+    T_RESULT, T_BODY, T_NPARAMS, T_PARAMS = range(13)
 PARAM_WORDS = 4     # a parameter's kind, its guard's index, the type it must have, its items' type
 K_INT, K_FLOAT, K_BOOL, K_NONE, K_OBJ, K_LIST = range(6)     # a parameter's kind
 R_INT, R_FLOAT, R_BOOL, R_NONE, R_OBJ = range(5)             # the result's kind
@@ -252,6 +259,38 @@ _SCALAR_KINDS = {INT: K_INT, FLOAT: K_FLOAT, BOOL: K_BOOL, NONE: K_NONE, OBJ: K_
 _RESULT_KINDS = {INT: R_INT, FLOAT: R_FLOAT, BOOL: R_BOOL, NONE: R_NONE}
 _NOT_IN_TABLE = (MAYBE_NP_INT, MAYBE_NP_FLOAT, NP_FLOAT, NP_INT, NP_BOOL)
 I64P = I64.as_pointer()
+
+
+class EntrySelf(ctypes.Structure):
+    """What a unit's builtin is bound to (its `self`): the address of the unit's entry table, in
+    a field the native entry reads. A ctypes structure keeps its fields in a buffer whose address
+    is the first word after the object's header (checked once: self_table_offset)."""
+    _fields_ = [("table", ctypes.c_void_p)]
+
+
+_offset: list[int | None] = []
+
+
+def self_table_offset() -> int | None:
+    """Where, from the start of an EntrySelf object, the address of its fields' buffer is; None
+    if it is not where this CPython's ctypes has always kept it (then each unit gets an entry of
+    its own, with its table's address written in)."""
+    if not _offset:
+        probe = EntrySelf()
+        at = object.__basicsize__
+        word = ctypes.c_void_p.from_address(id(probe) + at).value
+        _offset.append(at if word == ctypes.addressof(probe) else None)
+    return _offset[0]
+
+
+class Signature(tuple):
+    """What a table-driven entry's code depends on: (parameter kinds, result kind, the called
+    function's type as text, recursive). Equal signatures can share one entry."""
+
+    def __new__(cls, kinds: list[int], result: int, function_type: ir.FunctionType, recursive: bool) -> "Signature":
+        sig = super().__new__(cls, (tuple(kinds), result, str(function_type), recursive))
+        sig.function_type = function_type
+        return sig
 
 
 def table_kinds(top: Typing) -> tuple[list[int], int] | None:
@@ -273,7 +312,9 @@ def table_kinds(top: Typing) -> tuple[list[int], int] | None:
 
 def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], tier2_hook: Any,
                       tier2_at: int, lines: set[int]) -> list[str]:
-    """The tier-1 entry as three calls into the shared runtime (see the table's comment above)."""
+    """The unit's entry table (see the table's comment above). Sets `mod.entry_table` to its
+    address and `mod.entry_signature` to the signature of the shared entry that reads it; where
+    an entry cannot find its table through `self`, writes the entry into the unit's module."""
     found = table_kinds(top)
     assert found is not None
     kinds, result = found
@@ -291,8 +332,8 @@ def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], A
     head[T_GLOBALS], head[T_NGLOBALS] = ctypes.addressof(words), len(table)
     head[T_DEOPT], head[T_RAISERS] = id(guard_fail), id(raisers)
     head[T_ERR_LINE], head[T_RESULT], head[T_NPARAMS] = mod.cell_addresses["tj_err_line"], result, len(kinds)
+    head[T_BODY] = ctypes.addressof(mod.native_cell(top))
     params: list[int] = []
-    out_words = 0
     for name, ty, kind in zip(top.params, top.param_types, kinds):
         must_be, items = {K_INT: int, K_FLOAT: float, K_BOOL: bool, K_LIST: list}.get(kind), None
         params += [kind, len(reasons), 0 if must_be is None else id(must_be), 0]
@@ -304,22 +345,40 @@ def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], A
             items = int if elem(ty) == INT else float
             params[-1] = id(items)
             reasons.append(f"argument '{name}' is no longer a {ty}")
-        out_words += 2 if kind == K_INT else 0 if kind == K_NONE else 1
     cells = (ctypes.c_int64 * (T_PARAMS + len(params)))(*head, *params)
     mod.keepalive += [cells, words, table, tier2_hook, raisers, guard_fail]
     mod.address_names[ctypes.addressof(cells)] = "tj_entry_table"      # for %jit_explain
+    mod.entry_table = ctypes.addressof(cells)
+    signature = Signature(kinds, result, mod.declare(top).function_type,
+                          any(t.recursive for t in _all_typings(top)))
+    if self_table_offset() is None:
+        emit_table_entry(mod, signature, mod.address(ctypes.addressof(cells), I64P))
+    else:
+        mod.entry_signature = signature
+    return reasons
 
+
+def emit_table_entry(mod: ModuleGen, signature: Signature, table: ir.Value | None = None) -> ir.Function:
+    """`PyObject *tj_entry(self, args, nargs)` for units of `signature`, into `mod`: the table
+    is `table`, or (None) the one `self` points to (an EntrySelf)."""
+    kinds, result, _, recursive = signature
+    fty = signature.function_type
     fn = ir.Function(mod.module, ir.FunctionType(PTR, [PTR, PTR.as_pointer(), I64]), ENTRY_NAME)
-    _self, args, nargs = fn.args
+    self_, args, nargs = fn.args
     b = new_builder(fn.append_basic_block("entry"))
-    ret = b.alloca(ir.LiteralStructType(parts(top.returns, mod.int_t) or [ir.IntType(8)]))
+    out_words = sum(2 if k == K_INT else 0 if k == K_NONE else 1 for k in kinds)
+    ret = b.alloca(fty.args[0].pointee)
     out = b.bitcast(b.alloca(ir.ArrayType(I64, max(1, out_words))), I64P)
-    here = mod.address(ctypes.addressof(cells), I64P)
-    failed = b.call(mod.helper("enter"), [here, args, out])
+    if table is None:
+        offset = self_table_offset()
+        assert offset is not None
+        fields = b.load(b.bitcast(b.gep(self_, [ir.Constant(I64, offset)]), PTR.as_pointer()))
+        table = b.load(b.bitcast(fields, I64P.as_pointer()))
+    failed = b.call(mod.helper("enter"), [table, args, out])
     run, deopt = fn.append_basic_block("run"), fn.append_basic_block("deopt")
     b.cbranch(b.icmp_signed("<", failed, ir.Constant(I64, 0)), run, deopt)
     b.position_at_end(deopt)
-    b.ret(b.call(mod.helper("entry_deopt"), [here, failed, args, nargs]))
+    b.ret(b.call(mod.helper("entry_deopt"), [table, failed, args, nargs]))
     b.position_at_end(run)
     unboxed: list[ir.Value] = []
     at = 0
@@ -336,11 +395,11 @@ def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], A
         else:
             unboxed.append(b.load(b.bitcast(slot, PTR.as_pointer())))
         at += 2 if kind == K_INT else 1
-    recursive = any(t.recursive for t in _all_typings(top))
     limit = b.call(mod.helper("stack_limit"), []) if recursive else ir.Constant(PTR, None)
-    status = mod.call_native(b, top, [ret] + unboxed + [limit])
+    cell = b.inttoptr(b.load(b.gep(table, [ir.Constant(I64, T_BODY)])), fty.as_pointer().as_pointer())
+    status = b.call(FunctionPointer(b.load(cell), fty), [ret] + unboxed + [limit])
     values = [b.load(b.gep(ret, [ir.Constant(I32, 0), ir.Constant(I32, i)]))
-              for i in range(len(parts(top.returns, mod.int_t)))]
+              for i in range(len(fty.args[0].pointee.elements) if result != R_NONE else 0)]
     word, obj = ir.Constant(I64, 0), NULL
     if result == R_INT:
         word, obj = values
@@ -350,8 +409,8 @@ def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], A
         word = b.zext(values[0], I64)
     elif result == R_OBJ:
         obj = values[0]
-    b.ret(b.call(mod.helper("leave"), [here, status, word, obj]))
-    return reasons
+    b.ret(b.call(mod.helper("leave"), [table, status, word, obj]))
+    return fn
 
 
 def _runtime_enter(mod: ModuleGen) -> ir.Function:

@@ -57,6 +57,18 @@ def named(ir_text: str, names: dict[int, str]) -> str:
     return "".join(out) + ir_text[pos:]
 
 
+def tier1_ir(unit: Any) -> str:
+    """The tier-1 module as compiled, then the entry it shares with the other units of its
+    signature (shared_entry.py), which reads the unit's table through `self`."""
+    text = named(unit.ir_before, unit.address_names)
+    shared = getattr(unit, "shared_entry", None)
+    if shared is not None:
+        text += ("\n; The Python entry, shared by every tier-1 unit of this signature (compiled "
+                 "once per process); it reads this unit's table (@tj_entry_table) through `self`:\n"
+                 + named(shared.ir_text, shared.address_names))
+    return text
+
+
 def loop_headers(ir_text: str) -> int:
     """Loops in the IR, counted by their header blocks (codegen names them; LLVM keeps the names)."""
     return len(re.findall(r'^"?(?:range\.head|range\.chunk|short\.head|while\.head|for\.head)[\d.]*"?:',
@@ -74,7 +86,9 @@ def summary(units: dict[int, Any]) -> str:
         out.append(f"tier {tier}: {unit.signature}; {before} IR instructions"
                    + (f" -> {after} after optimisation" if tier >= 2 else " (not optimised)")
                    + f"; {unit.code_bytes} bytes of machine code"
-                   + (f" (and calls the shared runtime: {runtime.code_bytes()} bytes, once per process)"
+                   + (f" (and calls the shared runtime: {runtime.code_bytes()} bytes, once per process"
+                      + (f"; its entry, shared by its signature's units: {unit.shared_entry.code_bytes} bytes"
+                         if getattr(unit, "shared_entry", None) is not None else "") + ")"
                       if tier == 1 else "")
                    + "; stages "
                    + ", ".join(f"{k} {v:.2f} ms" for k, v in unit.stages_ms.items()))
@@ -119,7 +133,7 @@ def explain(engine: "Engine", rec: FunctionRecord) -> dict[str, str]:
         "source": rec.source,
         "bytecode": buf.getvalue(),
         "typed_ir": typed_ir(latest.typing) if latest is not None else "",
-        "tier1_ir": named(units[1].ir_before, units[1].address_names) if 1 in units else "",
+        "tier1_ir": tier1_ir(units[1]) if 1 in units else "",
         "tier2_ir": units[2].ir_after if 2 in units else "",
         "asm": asm,
         "summary": f"{rec.qualname}: state {rec.state}, tier {rec.tier}\n" + summary(units) + reason,

@@ -10,7 +10,7 @@ import ctypes
 import functools
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from llvmlite import binding as llvm
 
@@ -188,12 +188,37 @@ def quick_optimise(module: Any) -> None:
     run_passes(module, 1)
 
 
+def make_machine_code(ir_text: str, tier: int, context: Any = None,
+                      lap: Callable[[str, float], None] = lambda _stage, _start: None) -> tuple[Any, int]:
+    """`ir_text` parsed (into `context`, else the global one), verified, optimised as `tier`
+    wants and made into machine code: (its MCJIT engine, the object's size in bytes). `lap` is
+    told when each stage started. The caller holds LLVM_LOCK."""
+    t = time.perf_counter()
+    module = llvm.parse_assembly(ir_text, context=context)
+    module.verify()       # a verifier error is a compiler bug: the caller falls back to tier 0
+    lap("parse+verify", t)
+    tm = target_machine(tier)
+    t = time.perf_counter()
+    (optimise if tier >= 2 else quick_optimise)(module)
+    lap("optimise", t)
+    t = time.perf_counter()
+    made = [emit_object(module, tier)]
+    size = len(made[0])
+    engine = llvm.create_mcjit_compiler(module, tm)
+    # MCJIT asks for a module's object before it makes one: it gets the one just made (once;
+    # the engine keeps no copy of it)
+    engine.set_object_cache(getbuffer_func=lambda _m: made.pop() if made else None)
+    engine.finalize_object()
+    lap("codegen", t)
+    return engine, size
+
+
 class NativeUnit:
     """The machine code of one compile (one function specialisation and its inlined/linked callees)."""
 
     def __init__(self, ir_text: str, tier: int, name: str, fallback: Any, keepalive: list[Any],
                  cells: dict[str, int] | None = None, export: str | None = None,
-                 symbol_cells: dict[str, ctypes.c_void_p] | None = None) -> None:
+                 symbol_cells: dict[str, ctypes.c_void_p] | None = None, entry_address: int = 0) -> None:
         initialise()
         self.tier = tier
         self.stages_ms: dict[str, float] = {}
@@ -201,37 +226,22 @@ class NativeUnit:
         self.closed = False
         self.retired = False
         self.ir_before = ir_text
-        t = time.perf_counter()
         # A context of its own: constants (our object addresses among them) and types live in the
         # context, and the global one never frees them; this one goes when the unit is closed.
         self.context = llvm.create_context()
-        module = llvm.parse_assembly(ir_text, context=self.context)
-        module.verify()       # a verifier error is a compiler bug: the caller falls back to tier 0
-        self._lap("parse+verify", t)
-        tm = target_machine(tier)
-        t = time.perf_counter()
-        (optimise if tier >= 2 else quick_optimise)(module)
-        self._lap("optimise", t)
         # The IR the unit keeps is what the compiler wrote; the optimised IR is made again when
         # %jit_explain asks for it (ir_after), not printed on every compile (0.2 ms of a tier-1 one).
         self._ir_after: str | None = None
         self.ir_bytes = len(ir_text)
-        t = time.perf_counter()
-        made = [emit_object(module, tier)]
-        self.code_bytes = len(made[0])
-        self.engine = llvm.create_mcjit_compiler(module, tm)
-        # MCJIT asks for a module's object before it makes one: it gets the one just made (once;
-        # the unit keeps no copy of it)
-        self.engine.set_object_cache(getbuffer_func=lambda _m: made.pop() if made else None)
-        self.engine.finalize_object()
-        self._lap("codegen", t)
+        self.engine, self.code_bytes = make_machine_code(ir_text, tier, self.context, self._lap)
         # tier 1 calls its own functions through cells (codegen.ModuleGen.call_native): fill them
         # before anything can run the code
         for symbol, cell in (symbol_cells or {}).items():
             cell.value = self.engine.get_function_address(symbol)
             if not cell.value:
                 raise RuntimeError(f"the machine code has no function {symbol}")
-        self.entry_address = self.engine.get_function_address("tj_entry")
+        # tier 1's entry is shared by the units of its signature (shared_entry.py), or in the module
+        self.entry_address = entry_address or self.engine.get_function_address("tj_entry")
         # what other tier-1 units call directly (codegen.ModuleGen.export); 0 for an OSR unit
         self.export_address = self.engine.get_function_address(export) if export else 0
         self.links: list[NativeUnit] = []     # units whose code this one calls directly

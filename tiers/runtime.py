@@ -35,7 +35,11 @@ PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "compare_ints
          "list_set", "float_of_int", "float_binop", "safepoint", "check_globals", "list_all_of")
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
-HELPERS = PLAIN + ("int_binop", "int_Pow")
+# tier 1's hand-overs of at most MAX_HAND_OVER_ARGS words pass them as arguments, to
+# `hand_over_with<n>` (codegen.ModuleGen._hand_over_with)
+HAND_OVER_WORDS = "hand_over_with"
+MAX_HAND_OVER_ARGS = 12
+HELPERS = PLAIN + ("int_binop", "int_Pow") + tuple(f"{HAND_OVER_WORDS}{n}" for n in range(1, MAX_HAND_OVER_ARGS + 1))
 
 _lock = threading.Lock()
 _types: dict[str, ir.FunctionType] = {}

@@ -200,3 +200,70 @@ def test_short_inner_loops_of_one_call_still_poll_and_ask_for_tier_2(jit_engine)
     assert ns["grid"](500, 100) == sum(range(500)) * sum(range(100))
     compiled = [c["tier"] for c in record_for("grid")["compiles"]]
     assert 2 in compiled, f"no tier-2 compile was asked for: {compiled}"
+
+
+SIGNATURES = textwrap.dedent("""
+    def twice(n):
+        return n + n
+
+    def thrice(n):
+        return n + n + n
+
+    def halve(x):
+        return x / 2
+""")
+
+
+def units_of(name: str) -> list:
+    return [u for r in engine()._live.values() if r.name == name for u in r.units if u.tier == 1]
+
+
+def test_units_of_one_signature_share_one_entry():
+    """A tier-1 entry depends on the signature only (entry.build_table_entry): `twice` and
+    `thrice`, both (int) -> int, run through one entry's machine code, each with its own table."""
+    run_at(1, SIGNATURES, "twice", [(21,)] * 3)
+    ns = load(SIGNATURES, jitted=True)
+    run_calls(ns, "thrice", [(5,)] * 3)
+    run_calls(ns, "halve", [(5.0,)] * 3)
+    assert ns["twice"](2**62) == 2**63 and ns["thrice"](-7) == -21 and ns["halve"](3.0) == 1.5
+    twice, thrice, halve = units_of("twice")[-1], units_of("thrice")[-1], units_of("halve")[-1]
+    assert twice.entry_address == thrice.entry_address
+    assert twice.shared_entry is thrice.shared_entry
+    assert halve.entry_address != twice.entry_address
+    assert twice.builtin.__self__.table != thrice.builtin.__self__.table
+    # the unit's own module has its function only; %jit_explain shows the entry after it
+    assert "tj_entry" not in twice.ir_before
+    assert "shared by every tier-1 unit of this signature" in tier_ir("thrice", 1)
+
+
+ENTRY_CASES = textwrap.dedent("""
+    def mixed(n, x, flag, items, nothing):
+        total = x
+        for i in range(n):
+            if flag:
+                total += items[i % len(items)]
+        return total
+
+    def big(n):
+        return n * n * n
+
+    def fails(n):
+        return 10 // n
+""")
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared entry", "entry in the unit"])
+def test_entry_gives_cpythons_answers_shared_or_in_the_unit(monkeypatch, shared):
+    """Where `self` could not carry the table (entry.self_table_offset is None), each unit gets
+    an entry of its own with its table's address written in: the same answers, guards and errors."""
+    from tierjit.tiers import entry
+    if not shared:
+        monkeypatch.setattr(entry, "_offset", [None])
+    calls = {"mixed": [(4, 0.5, True, [1.0, 2.0], None)] * 3 + [(3, 1.5, False, [2.5], None), (2, 1, True, [1, 2], None)],
+             "big": [(10,)] * 3 + [(2**40,), (-(2**22),), (1.5,)],
+             "fails": [(3,)] * 3 + [(0,), (-4,)]}
+    for func, schedule in calls.items():
+        differential(ENTRY_CASES, func, schedule, tier=1)
+    unit = units_of("big")[-1]
+    assert ("tj_entry" in unit.ir_before) is not shared
+    assert (unit.shared_entry is not None) is shared

@@ -7,6 +7,7 @@ message, printed output, arguments afterwards. Each also asserts the hand-over h
 entry at tier 2 on the loop's line and the continuation's tier-2 compile. (The same loop count also asks for the whole
 function at tier 2, for its next call; that is the other path and not what is tested here.)
 """
+import re
 import textwrap
 
 import pytest
@@ -126,6 +127,42 @@ def test_tier_up_at_a_back_edge(jit_engine, source, func, warm, calls, loop_line
     assert {"line": loop_line, "tier": 2} in [{k: o[k] for k in ("line", "tier")} for o in record["osr"]], \
         f"no tier-2 OSR entry at line {loop_line}: {record['osr']}"
     assert any(c["tier"] == 2 and c["signature"].startswith(f"osr@{loop_line}") for c in record["compiles"])
+
+
+WIDE_AND_NARROW = textwrap.dedent("""
+    def narrow(n):
+        t = 0
+        for i in range(n):
+            t += i
+        return t
+
+    def wide(n, x):
+        a, b, c, d, e = 1, 2, 3, 4, 5
+        f = x * 2.0
+        for i in range(n):
+            a = (a + i * b) % 1000003
+            f = f * 0.5 + e
+        return a + b + c + d + e, f
+""")
+
+
+def test_hand_over_words_as_arguments_or_in_an_array(jit_engine):
+    """A tier-up hand-over passes its words to the runtime as arguments (`narrow`: its local,
+    the range's state) or, past MAX_HAND_OVER_ARGS, in an array (`wide`: seven locals, an int
+    being two words): CPython's answers either way (codegen.FunctionGen._hand_over_words)."""
+    from tierjit.tiers import runtime
+    schedule = {"narrow": [(3,), (30_000,)], "wide": [(3, 1.0), (30_000, 0.25)]}
+    reference = load(WIDE_AND_NARROW, jitted=False)
+    jit_engine.configure(**SETTINGS)
+    ns = load(WIDE_AND_NARROW, jitted=True)
+    for func, calls in schedule.items():
+        assert_same_outcomes(calls, run_calls(reference, func, calls), run_calls(ns, func, calls),
+                             label="tier 1 -> 2 at a back-edge:")
+        assert any(o["tier"] == 2 for o in record_for(func)["osr"]), record_for(func)["osr"]
+    called = {func: set(re.findall(r"@tj_rt_(hand_over_with\d+|hand_over_words)\(",
+                                   jit_engine.explain(func)["tier1_ir"])) for func in schedule}
+    assert called["narrow"] and all(c.startswith(runtime.HAND_OVER_WORDS) for c in called["narrow"]), called
+    assert "hand_over_words" in called["wide"], called
 
 
 def test_a_short_remainder_stays_on_tier_1(jit_engine):
