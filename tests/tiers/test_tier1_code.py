@@ -252,13 +252,18 @@ ENTRY_CASES = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("shared", [True, False], ids=["shared entry", "entry in the unit"])
-def test_entry_gives_cpythons_answers_shared_or_in_the_unit(monkeypatch, shared):
-    """Where `self` could not carry the table (entry.self_table_offset is None), each unit gets
-    an entry of its own with its table's address written in: the same answers, guards and errors."""
-    from tierjit.tiers import entry
-    if not shared:
+@pytest.mark.parametrize("where", ["shared", "no layout", "cache full"])
+def test_entry_gives_cpythons_answers_shared_or_in_the_unit(monkeypatch, where):
+    """Where `self` could not carry the table (entry.self_table_offset is None), or the process
+    keeps as many shared entries as it may (shared_entry.MAX_ENTRIES), each unit gets an entry
+    of its own with its table's address written in: the same answers, guards and errors."""
+    from tierjit.tiers import entry, shared_entry
+    shared = where == "shared"
+    if where == "no layout":
         monkeypatch.setattr(entry, "_offset", [None])
+    elif where == "cache full":
+        monkeypatch.setattr(shared_entry, "_entries", {})
+        monkeypatch.setattr(shared_entry, "MAX_ENTRIES", 0)
     calls = {"mixed": [(4, 0.5, True, [1.0, 2.0], None)] * 3 + [(3, 1.5, False, [2.5], None), (2, 1, True, [1, 2], None)],
              "big": [(10,)] * 3 + [(2**40,), (-(2**22),), (1.5,)],
              "fails": [(3,)] * 3 + [(0,), (-4,)]}
