@@ -133,7 +133,7 @@ class ModuleGen:
         self.tier_up_after = 0
         self.vector_loops = 0       # loops given a four-wide path (vectorise.py), tier 2 only
         # tier 1's table-driven entry (entry.build_table_entry): the unit's table, and the
-        # signature of the shared entry that reads it (None: the entry is in this module)
+        # signature of the entry that reads it (None: the written-out entry, build_entry)
         self.entry_table = 0
         self.entry_signature: Any = None
 

@@ -193,7 +193,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
     shared = None
     if mod.entry_signature is not None:
         shared = shared_entry.entry_for(mod.entry_signature)     # compiled on first use
-        if shared is None:      # the process has made as many as it keeps: the unit has its own
+        if shared is None:      # no shared entry for this unit: it carries its own
             emit_table_entry(mod, mod.entry_signature, mod.address(mod.entry_table, I64.as_pointer()))
     ir_text = module_text(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3

@@ -313,8 +313,8 @@ def table_kinds(top: Typing) -> tuple[list[int], int] | None:
 def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], Any], tier2_hook: Any,
                       tier2_at: int, lines: set[int]) -> list[str]:
     """The unit's entry table (see the table's comment above). Sets `mod.entry_table` to its
-    address and `mod.entry_signature` to the signature of the shared entry that reads it; where
-    an entry cannot find its table through `self`, writes the entry into the unit's module."""
+    address and `mod.entry_signature` to the signature of the entry that reads it: a shared
+    one, or one the compiler writes into the unit's module (shared_entry.entry_for)."""
     found = table_kinds(top)
     assert found is not None
     kinds, result = found
@@ -349,12 +349,8 @@ def build_table_entry(mod: ModuleGen, top: Typing, guard_fail: Callable[[int], A
     mod.keepalive += [cells, words, table, tier2_hook, raisers, guard_fail]
     mod.address_names[ctypes.addressof(cells)] = "tj_entry_table"      # for %jit_explain
     mod.entry_table = ctypes.addressof(cells)
-    signature = Signature(kinds, result, mod.declare(top).function_type,
-                          any(t.recursive for t in _all_typings(top)))
-    if self_table_offset() is None:
-        emit_table_entry(mod, signature, mod.address(ctypes.addressof(cells), I64P))
-    else:
-        mod.entry_signature = signature
+    mod.entry_signature = Signature(kinds, result, mod.declare(top).function_type,
+                                    any(t.recursive for t in _all_typings(top)))
     return reasons
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .builder import module_text
 from .codegen import ModuleGen
-from .entry import ENTRY_NAME, Signature, emit_table_entry
+from .entry import ENTRY_NAME, Signature, emit_table_entry, self_table_offset
 from .native import make_machine_code
 
 
@@ -37,8 +37,11 @@ MAX_ENTRIES = 128
 
 
 def entry_for(signature: Signature) -> SharedEntry | None:
-    """The entry of `signature`, compiled on first use; None once MAX_ENTRIES are kept (the
-    caller holds LLVM_LOCK)."""
+    """The entry of `signature`, compiled on first use; None where an entry cannot find its
+    table through `self` (entry.self_table_offset) or once MAX_ENTRIES are kept: the unit then
+    carries its own (the caller holds LLVM_LOCK)."""
+    if self_table_offset() is None:
+        return None
     entry = _entries.get(signature)
     if entry is None and len(_entries) < MAX_ENTRIES:
         entry = _entries[signature] = SharedEntry(signature, len(_entries))
