@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 from llvmlite import ir
 
 from . import arrays, capi, runtime, vectorise
-from .builder import Function, new_builder
+from .builder import Function, new_builder, pointer_to
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -83,6 +83,13 @@ def _stack_bounds() -> tuple[int, int]:
 
 
 EXPORT_NAME = "tj_export"
+
+
+# Tier 1's callees (C-API and shared-runtime functions), each a constant holding its address,
+# by (name, address): the same in every module, so made once per process (a tier-1 compile
+# names a dozen, and making one, its function type and pointer type, and their text, was
+# about 30 µs). A constant belongs to no module; llvmlite only prints it.
+_CALLEES: dict[tuple[str, int], ir.Constant] = {}
 
 
 class ModuleGen:
@@ -153,7 +160,7 @@ class ModuleGen:
         self.address_names[address] = name
         if len(self.cell_addresses) == 1:
             self.keepalive.append(self._cells)
-        return self.address(address, ty.as_pointer())
+        return self.address(address, pointer_to(ty))
 
     def address(self, address: int, ptr: ir.PointerType) -> ir.Constant:
         """`inttoptr (i64 address to ptr)`, how tier code names what lives outside the module (an
@@ -177,7 +184,7 @@ class ModuleGen:
 
     def capi(self, name: str) -> ir.Function:
         if self.tier == 1:
-            return self._callee(name, capi.address(name), ir.FunctionType(*capi.SIGNATURES[name]))
+            return self._callee(name, capi.address(name), lambda: ir.FunctionType(*capi.SIGNATURES[name]))
         fn = self.module.globals.get(name)
         if fn is None:
             ret, args = capi.SIGNATURES[name]
@@ -242,16 +249,24 @@ class ModuleGen:
 
     def _runtime(self, name: str) -> ir.Function:
         """Tier 1 calls the shared runtime's copy of a helper instead of carrying its own."""
-        return self._callee(runtime.symbol(name), runtime.address(name), runtime.function_type(name))
+        return self._callee(runtime.symbol(name), runtime.address(name), lambda: runtime.function_type(name))
 
-    def _callee(self, name: str, address: int, ftype: ir.FunctionType) -> Any:
+    def _callee(self, name: str, address: int, ftype: Callable[[], ir.FunctionType], shared: bool = True) -> Any:
         """A C function called through its address (a constant), as tier 1 calls everything
         outside the module: LLVM's fast instruction selector lowers such a call, while a call to
-        a named declaration under the JIT's large code model sends it to the slow selector."""
+        a named declaration under the JIT's large code model sends it to the slow selector.
+        The constant is made from the function type `ftype` gives, once per process where
+        `shared` (_CALLEES; not another unit's code, whose address a later unit may reuse)."""
         callee = self._callees.get(name)
         if callee is None:
-            callee = self.address(address, ftype.as_pointer())
-            callee.function_type = ftype      # what llvmlite's builder.call reads off a Function
+            key = (name, address)
+            callee = _CALLEES.get(key) if shared else None
+            if callee is None:
+                fty = ftype()
+                callee = ir.FormattedConstant(fty.as_pointer(), f"inttoptr (i64 {address} to {fty.as_pointer()})")
+                callee.function_type = fty      # what llvmlite's builder.call reads off a Function
+                if shared:
+                    _CALLEES[key] = callee
             self._callees[name] = callee
             self.address_names[address] = name
         return callee
@@ -826,7 +841,8 @@ class ModuleGen:
             params.append(PTR)    # the stack limit: recursion below this address goes on interpreted
             ftype = ir.FunctionType(I32, params)
             if typing.symbol in self.linked:
-                fn = self._callee(f"{typing.tree.name}.linked", self.linked[typing.symbol], ftype)
+                fn = self._callee(f"{typing.tree.name}.linked", self.linked[typing.symbol], lambda: ftype,
+                                  shared=False)
             else:
                 fn = Function(self.module, ftype, typing.symbol)
                 if self.tier != 1:
@@ -847,7 +863,7 @@ class ModuleGen:
             return b.call(fn, args)
         cell = self.native_cell(typing)
         ptr_t = fn.function_type.as_pointer()
-        pointer = b.load(self.address(ctypes.addressof(cell), ptr_t.as_pointer()))
+        pointer = b.load(self.address(ctypes.addressof(cell), pointer_to(ptr_t)))
         return b.call(FunctionPointer(pointer, fn.function_type), args)
 
     def native_cell(self, typing: Typing) -> ctypes.c_void_p:
@@ -1255,6 +1271,21 @@ class FunctionGen:
     def load_local(self, name: str) -> V:
         return self.ops.dup(self._read_local(name))
 
+    def _returned(self, value: ast.expr | None) -> V:
+        """The value of `return value`, owned. `return x` of an int local takes over the local's
+        own reference to its `big` part and clears the slot, where a copy would take a count
+        that the exit's cleanup then drops (an inline test and call each, and their blocks)."""
+        if value is None:
+            return V(NONE)
+        name = value.id if isinstance(value, ast.Name) else None
+        if (name is None or self.t.locals.get(name) != INT or name not in self.slots
+                or name in self.borrowed_params or name in self.counters):
+            return self.expr(value)
+        v = self._read_local(name)
+        if v.big is not NULL:
+            self.b.store(NULL, self.slots[name][1])
+        return v
+
     def _read_local(self, name: str) -> V:
         """The local's value as its slots hold it (no reference of our own)."""
         flag = self.bound.get(name)
@@ -1320,7 +1351,7 @@ class FunctionGen:
     def stmt(self, s: ast.stmt) -> None:
         line = s.lineno
         if isinstance(s, ast.Return):
-            self.do_return(self.expr(s.value) if s.value is not None else V(NONE))
+            self.do_return(self._returned(s.value))
         elif isinstance(s, ast.Assign):
             if len(s.targets) == 1 and _parallel(s.targets[0], s.value):
                 pairs = self.eval_pairs(s.targets[0], s.value)      # all right-hand sides first
@@ -1464,7 +1495,7 @@ class FunctionGen:
         for tier 2, counting towards the loop's tier-up (it was a tenth of a tier-1 compile's work
         written out in every loop)."""
         b = self.b
-        i64p = I64.as_pointer()
+        i64p = pointer_to(I64)
         null = ir.Constant(i64p, None)
         work, work_due, hook = null, ir.Constant(I64, 0), NULL
         if counts_work and self.mod.tier2_chunks > 0:    # a hot range loop asks for tier 2
@@ -1577,11 +1608,11 @@ class FunctionGen:
                  else b.bitcast(v, I64) for v in values]
         table = (ctypes.c_int64 * max(1, len(kinds)))(*kinds)
         self.mod.keepalive.append(table)
-        head = [self.const_obj(hook), self.mod.address(ctypes.addressof(table), I64.as_pointer()),
+        head = [self.const_obj(hook), self.mod.address(ctypes.addressof(table), pointer_to(I64)),
                 ir.Constant(I64, len(items))]
         if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
             return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{len(words)}"), head + words)
-        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), I64.as_pointer())
+        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), pointer_to(I64))
         for i, word in enumerate(words):
             b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)
         return b.call(self.helper("hand_over_words"), [head[0], array, head[1], head[2]])

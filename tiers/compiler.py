@@ -11,7 +11,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from . import instrument, shared_entry
-from .builder import module_text
+from .builder import module_text, release
 from .capi import I64
 from .codegen import CHUNK, FunctionGen, ModuleGen
 from .entry import EntrySelf, build_entry, emit_table_entry
@@ -182,6 +182,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
         gen = FunctionGen(mod, spec)
         gen.generate()
         lines |= gen.lines
+        gen.ops = None      # it points back at the generator: a cycle (see builder.release)
         if tier >= 2 and spec is not typing and not spec.recursive:
             gen.fn.attributes.add("alwaysinline")     # tier 2 inlines JIT'd callees into the caller
     if not osr:
@@ -196,6 +197,7 @@ def compile_unit(engine: "Engine", rec: FunctionRecord, tier: int, osr: bool = F
         if shared is None:      # no shared entry for this unit: it carries its own
             emit_table_entry(mod, mod.entry_signature, mod.address(mod.entry_table, I64.as_pointer()))
     ir_text = module_text(mod.module)
+    release(mod.module)
     stages["llvm-ir"] = (time.perf_counter() - t) * 1e3
     fallback = Tier0Fallback(engine, rec)
     if shared is not None:

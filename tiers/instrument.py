@@ -54,28 +54,30 @@ def is_range_loop(node: ast.AST) -> bool:
 def find_loops(fn: ast.FunctionDef) -> list[LoopSite]:
     """Every loop of the function in source order; OSR is offered at loops nested only in `if`s."""
     sites: list[LoopSite] = []
-
-    def visit(stmts: list[ast.stmt], osr_ok: bool) -> None:
-        for stmt in stmts:
-            if isinstance(stmt, (ast.For, ast.While)):
-                # A while condition is evaluated again on entry, so it must have no calls in it.
-                pure_test = isinstance(stmt, ast.While) and not any(
-                    isinstance(n, ast.Call) for n in ast.walk(stmt.test))
-                osr = osr_ok and (pure_test or is_range_loop(stmt))
-                sites.append(LoopSite(len(sites), stmt.lineno, stmt, osr))
-                visit(stmt.body, False)
-                visit(stmt.orelse, False)
-            elif isinstance(stmt, ast.If):
-                visit(stmt.body, osr_ok)
-                visit(stmt.orelse, osr_ok)
-            elif isinstance(stmt, (ast.With, ast.Try)):
-                for block in ("body", "orelse", "finalbody"):
-                    visit(getattr(stmt, block, []), False)
-                for handler in getattr(stmt, "handlers", []):
-                    visit(handler.body, False)
-
-    visit(fn.body, True)
+    _visit_loops(fn.body, True, sites)
     return sites
+
+
+def _visit_loops(stmts: list[ast.stmt], osr_ok: bool, sites: list[LoopSite]) -> None:
+    # a function of the module's, not a closure: a closure that calls itself is a reference
+    # cycle, left to the cycle collector on every compile
+    for stmt in stmts:
+        if isinstance(stmt, (ast.For, ast.While)):
+            # A while condition is evaluated again on entry, so it must have no calls in it.
+            pure_test = isinstance(stmt, ast.While) and not any(
+                isinstance(n, ast.Call) for n in ast.walk(stmt.test))
+            osr = osr_ok and (pure_test or is_range_loop(stmt))
+            sites.append(LoopSite(len(sites), stmt.lineno, stmt, osr))
+            _visit_loops(stmt.body, False, sites)
+            _visit_loops(stmt.orelse, False, sites)
+        elif isinstance(stmt, ast.If):
+            _visit_loops(stmt.body, osr_ok, sites)
+            _visit_loops(stmt.orelse, osr_ok, sites)
+        elif isinstance(stmt, (ast.With, ast.Try)):
+            for block in ("body", "orelse", "finalbody"):
+                _visit_loops(getattr(stmt, block, []), False, sites)
+            for handler in getattr(stmt, "handlers", []):
+                _visit_loops(handler.body, False, sites)
 
 
 def _parse_stmts(text: str, line: int) -> list[ast.stmt]:

@@ -93,12 +93,21 @@ TIER2_FUNCTION_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "reassoc
                          "jump_threading", "loop_simplify", "lcssa", "loop_rotate", "loop_deletion",
                          "loop_unroll", "new_gvn", "sccp", "instruction_combine", "dead_store_elimination",
                          "aggressive_dce", "simplify_cfg", "instruction_combine")
-# Tier 1: put locals in registers, nothing more. Its helpers live in the shared runtime (runtime.py)
-# and are called, not inlined. Measured over the bench kernels' functions (tier-1 compile median):
-# adding instcombine + simplifycfg cost 3.6 ms a compile for tier-1 code up to 1.7x faster, which
-# tier 2 delivers anyway once the code stays hot (docs/tiers.md, "Tier-1 compile time").
+# Tier 1 runs no IR passes: its helpers live in the shared runtime (runtime.py) and are called, not
+# inlined, and its locals stay in their stack slots. Measured over the bench kernels (stop 26,
+# docs/tiers.md "Tier 1 without SROA"): SROA, the one pass tier 1 used to run, took about 7% of a
+# compile, and its phis made the -O0 code slower where it mattered most: the fast register
+# allocator spills a phi through a stack slot of its own, so a loop chained stores and reloads
+# (`compute` 1.7x faster without it); recursive `fib` is about 1.2x slower (bigger frames). Hot
+# code reaches tier 2 anyway. Adding instcombine + simplifycfg cost 3.6 ms a compile (stop 20).
 TIER1_MODULE_PASSES: tuple[str, ...] = ()
-TIER1_FUNCTION_PASSES = ("sroa",)
+TIER1_FUNCTION_PASSES: tuple[str, ...] = ()
+# The shared runtime's rarely run functions (its slow paths): their locals into registers, once per
+# process (runtime.HOT names the ones that get tier 2's passes instead)
+RUNTIME_COLD_PASSES = ("sroa",)
+# a pipeline's passes: (module passes, function passes), by the name _pipeline is given
+PASSES = {1: (TIER1_MODULE_PASSES, TIER1_FUNCTION_PASSES), 2: (TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES),
+          "cold": ((), RUNTIME_COLD_PASSES)}
 
 
 class _Pipeline:
@@ -115,23 +124,22 @@ class _Pipeline:
     target machine, so the pipeline owns one of its own (an engine frees the machine it is
     given). Used only under compile_queue.LLVM_LOCK."""
 
-    def __init__(self, tier: int) -> None:
+    def __init__(self, kind: int | str) -> None:
         self.runs = 0
+        tier = 2 if kind == 2 else 1
         self.tm = target_machine(tier)
         self.pto = llvm.create_pipeline_tuning_options(speed_level=3 if tier >= 2 else 1)
         self.pb = llvm.create_pass_builder(self.tm, self.pto)
-        module_passes, function_passes = ((TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES) if tier >= 2
-                                          else (TIER1_MODULE_PASSES, TIER1_FUNCTION_PASSES))
+        module_passes, function_passes = PASSES[kind]
         self.mpm = llvm.create_new_module_pass_manager()
         for name in module_passes:
             getattr(self.mpm, f"add_{name}_pass")()
         self.fpm = llvm.create_new_function_pass_manager()
         for name in function_passes:
             getattr(self.fpm, f"add_{name}_pass")()
-        # Tier 1's one function pass also runs from the module pass manager, over every function
-        # in one run: each run of a pass manager sets up its analysis managers anew, and a tier-1
-        # module has two functions or more (the body and the entry). Same IR; measured on the
-        # bench functions' tier-1 modules: 0.54 -> 0.30 ms (compute), 1.23 -> 0.91 ms (sieve).
+        # A quick pipeline's function passes also run from the module pass manager, over every
+        # function in one run: each run of a pass manager sets up its analysis managers anew.
+        # Measured when tier 1 ran SROA: 0.54 -> 0.30 ms (compute), 1.23 -> 0.91 ms (sieve).
         # Tier 2 keeps function-major order (each function through the whole list in turn).
         self.whole_module = tier < 2
         if self.whole_module:
@@ -147,30 +155,32 @@ class _Pipeline:
                 self.fpm.run(fn, self.pb)
 
 
-_pipelines: dict[int, _Pipeline] = {}
+_pipelines: dict[int | str, _Pipeline] = {}
 
 
 PIPELINE_RUNS = 32
 
 
-def _pipeline(tier: int) -> _Pipeline:
-    pipeline = _pipelines.get(tier)
+def _pipeline(kind: int | str) -> _Pipeline:
+    pipeline = _pipelines.get(kind)
     if pipeline is None or pipeline.runs >= PIPELINE_RUNS:
-        pipeline = _pipelines[tier] = _Pipeline(tier)
+        pipeline = _pipelines[kind] = _Pipeline(kind)
     pipeline.runs += 1
     return pipeline
 
 
 def run_passes(module: Any, tier: int) -> None:
-    """Tier `tier`'s pass list over `module` (the caller holds LLVM_LOCK)."""
-    _pipeline(tier).run(module)
+    """Tier `tier`'s pass list over `module` (the caller holds LLVM_LOCK); none at all for a list
+    that is empty (setting up a pass manager's run has a cost of its own)."""
+    if any(PASSES[tier]):
+        _pipeline(tier).run(module)
 
 
 def optimise_hot(module: Any, hot: set[str]) -> None:
     """Tier 2's module passes, then tier 2's function passes on the functions named in `hot` and
-    tier 1's on the rest (the caller holds LLVM_LOCK): the shared runtime, whose refcount and
-    boxing helpers run in every tier-1 loop while its slow paths seldom run at all."""
-    full, quick = _pipeline(2), _pipeline(1)
+    RUNTIME_COLD_PASSES on the rest (the caller holds LLVM_LOCK): the shared runtime, whose
+    refcount and boxing helpers run in every tier-1 loop while its slow paths seldom run at all."""
+    full, quick = _pipeline(2), _pipeline("cold")
     full.mpm.run(module, full.pb)
     for fn in module.functions:
         if not fn.is_declaration:
@@ -189,17 +199,21 @@ def quick_optimise(module: Any) -> None:
 
 
 def make_machine_code(ir_text: str, tier: int, context: Any = None,
-                      lap: Callable[[str, float], None] = lambda _stage, _start: None) -> tuple[Any, int]:
+                      lap: Callable[[str, float], None] = lambda _stage, _start: None,
+                      passes: str | None = None) -> tuple[Any, int]:
     """`ir_text` parsed (into `context`, else the global one), verified, optimised as `tier`
-    wants and made into machine code: (its MCJIT engine, the object's size in bytes). `lap` is
-    told when each stage started. The caller holds LLVM_LOCK."""
+    wants (or by the PASSES named `passes`) and made into machine code: (its MCJIT engine, the
+    object's size in bytes). `lap` is told when each stage started. The caller holds LLVM_LOCK."""
     t = time.perf_counter()
     module = llvm.parse_assembly(ir_text, context=context)
     module.verify()       # a verifier error is a compiler bug: the caller falls back to tier 0
     lap("parse+verify", t)
     tm = target_machine(tier)
     t = time.perf_counter()
-    (optimise if tier >= 2 else quick_optimise)(module)
+    if passes is not None:
+        _pipeline(passes).run(module)
+    else:
+        (optimise if tier >= 2 else quick_optimise)(module)
     lap("optimise", t)
     t = time.perf_counter()
     made = [emit_object(module, tier)]

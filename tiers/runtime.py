@@ -97,8 +97,8 @@ def build_module() -> tuple[Any, dict[str, ir.Function]]:
 def cache_key(ir_text: str) -> str:
     """Everything that decides the runtime's machine code (objcache.py): its IR, the passes and
     the machines that optimise and emit it, LLVM's version."""
-    from .native import MACHINE_OPTIONS, TIER1_FUNCTION_PASSES, TIER2_FUNCTION_PASSES, TIER2_MODULE_PASSES
-    passes = (HOT, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES, TIER1_FUNCTION_PASSES)
+    from .native import MACHINE_OPTIONS, RUNTIME_COLD_PASSES, TIER2_FUNCTION_PASSES, TIER2_MODULE_PASSES
+    passes = (HOT, TIER2_MODULE_PASSES, TIER2_FUNCTION_PASSES, RUNTIME_COLD_PASSES)
     return objcache.key(ir_text, repr(passes), repr(MACHINE_OPTIONS), repr(llvm.llvm_version_info),
                         llvm.get_default_triple(), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten())
 

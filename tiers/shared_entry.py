@@ -10,7 +10,7 @@ to parse, select and emit (docs/tiers.md, "One entry per signature").
 """
 from __future__ import annotations
 
-from .builder import module_text
+from .builder import module_text, release
 from .codegen import ModuleGen
 from .entry import ENTRY_NAME, Signature, emit_table_entry, self_table_offset
 from .native import make_machine_code
@@ -23,8 +23,10 @@ class SharedEntry:
         mod = ModuleGen(f"tj_entry_{number}", tier=1)
         emit_table_entry(mod, signature)
         self.ir_text = module_text(mod.module)
+        release(mod.module)
         self.address_names = mod.address_names
-        self.engine, self.code_bytes = make_machine_code(self.ir_text, 1)
+        # compiled once and run on every call of its units: its locals go into registers
+        self.engine, self.code_bytes = make_machine_code(self.ir_text, 1, passes="cold")
         self.address = self.engine.get_function_address(ENTRY_NAME)
         self._keep = mod.keepalive
 

@@ -272,3 +272,40 @@ def test_entry_gives_cpythons_answers_shared_or_in_the_unit(monkeypatch, where):
     unit = units_of("big")[-1]
     assert ("tj_entry" in unit.ir_before) is not shared
     assert (unit.shared_entry is not None) is shared
+
+
+# `return x` of an int local hands the local's own reference to the caller (codegen
+# FunctionGen._returned): the result must hold exactly the references CPython's does, whether
+# the int fits in 64 bits or went past them in the loop, and whether it is returned from inside
+# the loop or after it.
+RETURNED_LOCALS = textwrap.dedent("""
+    def grown(n, k):
+        x = 1
+        for i in range(n):
+            x = x * k
+            if x > 10 ** 40:
+                return x
+        return x
+
+    def kept(n):
+        x = n * n
+        y = x
+        return x
+""")
+
+
+@pytest.mark.parametrize("tier", [1, 2])
+def test_a_returned_int_local_gives_its_reference_to_the_caller(tier):
+    calls = [(5, 3), (70, 3), (200, 7), (30, -2), (90, -3)]
+    run = differential(RETURNED_LOCALS, "grown", calls, tier)
+    assert_reached(record_for("grown"), tier)
+    for args in calls[1:]:     # (ints from -5 to 256 are shared, their counts are anyone's)
+        result = run.ns["grown"](*args)
+        # one reference held by `result`, one by getrefcount's argument: none leaked or lost
+        assert sys.getrefcount(result) == 2, (args, sys.getrefcount(result))
+    run = differential(RETURNED_LOCALS, "kept", [(3,), (2 ** 40,), (-(2 ** 62),), (2 ** 70,)], tier)
+    assert_reached(record_for("kept"), tier)
+    kept = run.ns["kept"]
+    for n in (2 ** 40, 2 ** 70):
+        result = kept(n)
+        assert sys.getrefcount(result) == 2, (n, sys.getrefcount(result))
