@@ -229,6 +229,8 @@ class ModuleGen:
                     fn = self._int_op(None if name == "int_binop" else getattr(ast, name[4:]))
                 elif name.startswith(runtime.HAND_OVER_WORDS):
                     fn = self._hand_over_with(int(name[len(runtime.HAND_OVER_WORDS):]))
+                elif name.startswith(runtime.SAFEPOINT_UP):
+                    fn = self._safepoint_up(int(name[len(runtime.SAFEPOINT_UP):]))
                 else:
                     fn = getattr(self, f"_helper_{name}")()
                 fn.linkage = "internal"
@@ -538,14 +540,18 @@ class ModuleGen:
             w = b.load(at)
             word = lambda k: b.load(b.gep(words, [b.add(w, ir.Constant(I64, k))]))    # noqa: E731
             done = fn.append_basic_block("boxed")
-            cases = {k: fn.append_basic_block(f"kind.{k}") for k in (W_OBJECT, W_INT, W_NATIVE, W_FLOAT)}
+            cases = {k: fn.append_basic_block(f"kind.{k}") for k in (W_OBJECT, W_INT, W_NATIVE, W_FLOAT, W_BORROWED)}
             switch = b.switch(b.load(b.gep(kinds, [i])), cases[W_OBJECT])
-            for k in (W_INT, W_NATIVE, W_FLOAT):
+            for k in (W_INT, W_NATIVE, W_FLOAT, W_BORROWED):
                 switch.add_case(ir.Constant(I64, k), cases[k])
             for k, block in cases.items():
                 b.position_at_end(block)
                 if k == W_OBJECT:
                     b.store(b.inttoptr(word(0), PTR), item)
+                elif k == W_BORROWED:     # a local's object: the tuple takes a reference of its own
+                    p = b.inttoptr(word(0), PTR)
+                    b.call(self.helper("xincref"), [p])
+                    b.store(p, item)
                 elif k == W_INT:     # box_int takes its own reference to the big part
                     b.store(b.call(self.helper("box_int"), [word(0), b.inttoptr(word(1), PTR)]), item)
                 elif k == W_NATIVE:
@@ -574,6 +580,30 @@ class ModuleGen:
         for i, word in enumerate(words):
             b.store(word, b.gep(array, [ir.Constant(I64, i)]))
         b.ret(b.call(self.helper("hand_over_words"), [hook, array, kinds, n]))
+        return fn
+
+    def _safepoint_up(self, count: int) -> ir.Function:
+        """`PyObject *tj_safepoint_up<count>(i64 n, i64 *work, i64 work_due, hook, i64 *due,
+        i64 due_at, up, i64 *kinds, i64 items, i64 w0, ...)`: a tier-1 loop's safepoint and its
+        offer of the rest of the call to tier 2, in one call (FunctionGen._tier1_safepoint):
+        tj_safepoint's work, then, when it says the offer is due, tj_hand_over_with<count>'s.
+        Returns NULL (an exception is set), NOT_NOW, borrowed (go on with the loop), or the
+        call's result, a new reference."""
+        i64p = pointer_to(I64)
+        fn = ir.Function(self.module, ir.FunctionType(PTR, [I64, i64p, I64, PTR, i64p, I64, PTR, i64p, I64] + [I64] * count),
+                         f"tj_{runtime.SAFEPOINT_UP}{count}")
+        n, work, work_due, hook, due, due_at, up, kinds, items, *words = fn.args
+        b = new_builder(fn.append_basic_block("entry"))
+        not_now = self.const_obj(b, NOT_NOW)
+        status = b.call(self.helper("safepoint"), [n, work, work_due, hook, due, due_at])
+        with b.if_then(b.icmp_signed("<", status, ir.Constant(I32, 0)), likely=False):
+            b.ret(NULL)
+        with b.if_then(b.icmp_signed("==", status, ir.Constant(I32, 0)), likely=True):
+            b.ret(not_now)
+        r = b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{count}"), [up, kinds, items, *words])
+        with b.if_then(b.icmp_unsigned("==", r, not_now)):
+            b.call(self.helper("xdecref"), [r])      # declined: NOT_NOW stays alive in osr.py
+        b.ret(r)
         return fn
 
     def _call_with_tuple(self, b: ir.IRBuilder, hook: ir.Value, n: ir.Value,
@@ -955,7 +985,7 @@ SHARED_RESULT_TYPES = (INT, FLOAT, BOOL, NONE, OBJ, LIST_INT, LIST_FLOAT, LIST_O
 # What a tier-1 hand-over's item is made of, for the shared runtime to box (tj_hand_over_words):
 # an object (a new reference, or NULL where boxing failed), an int as a local holds it (value and
 # borrowed big part), a native int, or a float's bits.
-W_OBJECT, W_INT, W_NATIVE, W_FLOAT = range(4)
+W_OBJECT, W_INT, W_NATIVE, W_FLOAT, W_BORROWED = range(5)
 
 
 @dataclass
@@ -1515,6 +1545,12 @@ class FunctionGen:
         done = go_on if go_on is not None else self.fn.append_basic_block("safepoint.done")
         b.cbranch(due, work_block, done).set_weights([1, 99])
         b.position_at_end(work_block)
+        if tier_up is not None and self._tier_up_words(tier_up) is not None:
+            # the loop's state goes along as words: one call does the safepoint and the offer
+            self._tier_up_in_safepoint(tier_up, line, [n, work, work_due, hook, count, count_due], done)
+            if go_on is None:
+                b.position_at_end(done)
+            return
         r = b.call(self.helper("safepoint"), [n, work, work_due, hook, count, count_due])
         failed = b.icmp_signed("<", r, ir.Constant(I32, 0))
         if tier_up is None:
@@ -1536,10 +1572,61 @@ class FunctionGen:
         tuple (a range loop adds its next index, stop and step). If it takes it, its result is
         this call's result; if it declines, go on."""
         s = site.loop
-        params = set(self.t.params)
-        names = self._live_names(s, assigned_at(self.t.tree.body, s, params, set(self.t.locals)) or params)
+        names = self._tier_up_names(site)
         extra = self._handed_ints(*(site.range_state() if site.range_state else ()))
         self._hand_over(s, self.mod.tier_up(self.t.tree, s, names, self.t.returns), names, extra, s.lineno)
+
+    def _tier_up_names(self, site: TierUpSite) -> list[str]:
+        params = set(self.t.params)
+        return self._live_names(site.loop, assigned_at(self.t.tree.body, site.loop, params, set(self.t.locals)) or params)
+
+    def _tier_up_words(self, site: TierUpSite) -> int | None:
+        """How many words the loop's offer to tier 2 takes, if each of its items can go as words
+        that hold no reference of their own (_word_of), and they fit in the arguments of one
+        call (runtime.MAX_HAND_OVER_ARGS); else None."""
+        count = 3 if site.range_state else 0       # a range loop's next index, stop and step
+        for name in self._tier_up_names(site):
+            kind = self._word_kind(name)
+            if kind is None:
+                return None
+            count += 2 if kind == W_INT else 1
+        return count if 0 < count <= runtime.MAX_HAND_OVER_ARGS else None
+
+    def _word_kind(self, name: str) -> int | None:
+        """The kind of word a local goes as in a hand-over with no reference of its own: a native
+        int or float, an int's two words, or a (borrowed) object; None for one that may be unbound
+        or of another type (bool, None, numpy scalars)."""
+        if name in self.bound:
+            return None
+        if name in self.counters or name in self.known_small:
+            return W_NATIVE
+        ty = self.t.locals[name]
+        if ty == INT:
+            return W_INT
+        if ty == FLOAT:
+            return W_FLOAT
+        if ty not in UNBOXED and parts(ty, self.iw) == [PTR]:
+            return W_BORROWED
+        return None
+
+    def _tier_up_in_safepoint(self, site: TierUpSite, line: int, safepoint_args: list[ir.Value],
+                              done: ir.Block) -> None:
+        """Tier 1's safepoint of a loop that may offer the rest of the call to tier 2, as one call
+        (tj_safepoint_up<n>): the loop's locals go along as words whether the offer is due or not
+        (a load each, once per POLL_MASK + 1 iterations), where a call of its own made the offer
+        when tj_safepoint said it was due; the code after the two calls was a fifth of a small
+        loop function's module. NOT_NOW (borrowed) means go on at `done`."""
+        b = self.b
+        s = site.loop
+        names = self._tier_up_names(site)
+        items: list[Word] = [Word(kind, [b.load(x) for x in self.slots[name]] if kind == W_INT
+                                  else [b.load(self.slots[name][0])])
+                             for name, kind in ((name, self._word_kind(name)) for name in names)]
+        items += self._handed_ints(*(site.range_state() if site.range_state else ()))
+        hook = self.mod.tier_up(self.t.tree, s, names, self.t.returns)
+        head, words = self._words_and_kinds(hook, items)
+        r = b.call(self.helper(f"{runtime.SAFEPOINT_UP}{len(words)}"), safepoint_args + head + words)
+        self._after_hand_over(s, r, line, declined_to=done)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
         """The locals to hand over at `s`: those bound there, and those that may be (flagged)."""
@@ -1564,7 +1651,15 @@ class FunctionGen:
             for i, item in enumerate(items):
                 b.store(item, b.gep(array, [ir.Constant(I64, i)]) if i else array)
             r = b.call(self.helper("hand_over"), [self.const_obj(hook), array, ir.Constant(I64, len(items))])
-        declined = self.fn.append_basic_block("handover.declined") if may_decline else None
+        self._after_hand_over(s, r, line, may_decline, go_on)
+
+    def _after_hand_over(self, s: ast.stmt, r: ir.Value, line: int, may_decline: bool = True,
+                         go_on: ir.Block | None = None, declined_to: ir.Block | None = None) -> None:
+        """What a hand-over's result `r` leads to (see _hand_over). Given `declined_to`, a
+        declined offer (NOT_NOW, borrowed) goes straight on there, and the builder is left in a
+        terminated block."""
+        b = self.b
+        declined = declined_to or (self.fn.append_basic_block("handover.declined") if may_decline else None)
         if self.t.returns in SHARED_RESULT_TYPES:
             # taken: straight to the function's one block that returns a hand-over's result
             result_block, result = self._handover_result()
@@ -1584,6 +1679,8 @@ class FunctionGen:
             self.current = s
             self.do_return(self.ops.from_object(r, self.t.returns, line))
             b.unreachable()
+        if declined_to is not None:
+            return
         if declined is not None:
             b.position_at_end(declined)
             self.ops.xdecref(r)
@@ -1594,6 +1691,18 @@ class FunctionGen:
         """Tier 1's hand-over call: the items' words in one array, their kinds in a table the
         unit keeps, boxed by the shared runtime (tj_hand_over_words). Boxed at the site, each
         native item was a call of its own, and every tier-1 loop has a hand-over or two."""
+        b = self.b
+        head, words = self._words_and_kinds(hook, items)
+        if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
+            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{len(words)}"), head + words)
+        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), pointer_to(I64))
+        for i, word in enumerate(words):
+            b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)
+        return b.call(self.helper("hand_over_words"), [head[0], array, head[1], head[2]])
+
+    def _words_and_kinds(self, hook: Any, items: list) -> tuple[list[ir.Value], list[ir.Value]]:
+        """A tier-1 hand-over's arguments: (hook, its kinds table, how many items) and the items'
+        words (a Word's own, or an object's pointer, a new reference)."""
         b = self.b
         kinds: list[int] = []
         values: list[ir.Value] = []
@@ -1610,12 +1719,7 @@ class FunctionGen:
         self.mod.keepalive.append(table)
         head = [self.const_obj(hook), self.mod.address(ctypes.addressof(table), pointer_to(I64)),
                 ir.Constant(I64, len(items))]
-        if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
-            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{len(words)}"), head + words)
-        array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), pointer_to(I64))
-        for i, word in enumerate(words):
-            b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)
-        return b.call(self.helper("hand_over_words"), [head[0], array, head[1], head[2]])
+        return head, words
 
     def _handed_ints(self, *natives: ir.Value) -> list:
         """Native ints as hand-over items: still native at tier 1 (the runtime boxes them),

@@ -39,7 +39,11 @@ PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "compare_ints
 # `hand_over_with<n>` (codegen.ModuleGen._hand_over_with)
 HAND_OVER_WORDS = "hand_over_with"
 MAX_HAND_OVER_ARGS = 12
-HELPERS = PLAIN + ("int_binop", "int_Pow") + tuple(f"{HAND_OVER_WORDS}{n}" for n in range(1, MAX_HAND_OVER_ARGS + 1))
+# and a loop's safepoint that may offer the rest of the call to tier 2 passes the words of that
+# offer along, to `safepoint_up<n>` (codegen.ModuleGen._safepoint_up)
+SAFEPOINT_UP = "safepoint_up"
+HELPERS = PLAIN + ("int_binop", "int_Pow") + tuple(f"{kind}{n}" for kind in (HAND_OVER_WORDS, SAFEPOINT_UP)
+                                                   for n in range(1, MAX_HAND_OVER_ARGS + 1))
 
 _lock = threading.Lock()
 _types: dict[str, ir.FunctionType] = {}

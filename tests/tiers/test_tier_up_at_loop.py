@@ -105,6 +105,17 @@ CASES = [
                 s += i
             return s + pre
         """, "maybe", (3,), [(30_001,), (30_000,)], loop_line=6),
+    case("lists-and-objects-go-as-borrowed-words", """
+        def objs(n, xs):
+            name = "a"
+            ys = [0.5]
+            total = 0
+            for i in range(n):
+                total += xs[i % len(xs)]
+                if i % 1000 == 0:
+                    ys.append(total * 0.5)
+            return total, name, len(ys), ys[-1], xs
+        """, "objs", (3, [1, 2]), [(20_000, [5, 6, 7]), (30_000, [2**62, 2**62])], loop_line=6),
     case("float-accumulator-and-nan", """
         def fl(n, x):
             s = 0.0
@@ -147,9 +158,10 @@ WIDE_AND_NARROW = textwrap.dedent("""
 
 
 def test_hand_over_words_as_arguments_or_in_an_array(jit_engine):
-    """A tier-up hand-over passes its words to the runtime as arguments (`narrow`: its local,
-    the range's state) or, past MAX_HAND_OVER_ARGS, in an array (`wide`: seven locals, an int
-    being two words): CPython's answers either way (codegen.FunctionGen._hand_over_words)."""
+    """A tier-up hand-over passes its words to the runtime as arguments, along with the loop's
+    safepoint in one call (`narrow`: its local, the range's state; FunctionGen._tier_up_in_safepoint)
+    or, past MAX_HAND_OVER_ARGS, in an array after the safepoint's own call (`wide`: seven locals,
+    an int being two words; FunctionGen._hand_over_words): CPython's answers either way."""
     from tierjit.tiers import runtime
     schedule = {"narrow": [(3,), (30_000,)], "wide": [(3, 1.0), (30_000, 0.25)]}
     reference = load(WIDE_AND_NARROW, jitted=False)
@@ -159,10 +171,11 @@ def test_hand_over_words_as_arguments_or_in_an_array(jit_engine):
         assert_same_outcomes(calls, run_calls(reference, func, calls), run_calls(ns, func, calls),
                              label="tier 1 -> 2 at a back-edge:")
         assert any(o["tier"] == 2 for o in record_for(func)["osr"]), record_for(func)["osr"]
-    called = {func: set(re.findall(r"@tj_rt_(hand_over_with\d+|hand_over_words)\(",
+    called = {func: set(re.findall(r"@tj_rt_(safepoint_up\d+|safepoint|hand_over_words)\(",
                                    jit_engine.explain(func)["tier1_ir"])) for func in schedule}
-    assert called["narrow"] and all(c.startswith(runtime.HAND_OVER_WORDS) for c in called["narrow"]), called
-    assert "hand_over_words" in called["wide"], called
+    # t (an int: two words), n (known to be native: one), the range's next index, stop and step
+    assert called["narrow"] == {f"{runtime.SAFEPOINT_UP}6"}, called
+    assert called["wide"] == {"safepoint", "hand_over_words"}, called
 
 
 def test_a_short_remainder_stays_on_tier_1(jit_engine):
