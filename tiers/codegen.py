@@ -231,6 +231,8 @@ class ModuleGen:
                     fn = self._hand_over_with(int(name[len(runtime.HAND_OVER_WORDS):]))
                 elif name.startswith(runtime.SAFEPOINT_UP):
                     fn = self._safepoint_up(int(name[len(runtime.SAFEPOINT_UP):]))
+                elif name.endswith(runtime.TAKING):
+                    fn = self._taking_index(name[:-len(runtime.TAKING)])
                 else:
                     fn = getattr(self, f"_helper_{name}")()
                 fn.linkage = "internal"
@@ -746,6 +748,19 @@ class ModuleGen:
             b.call(self.helper("xdecref"), [old])
             b.ret(ir.Constant(I32, 0))
         b.ret(b.call(self.helper("setitem_int"), [lst, lo, big, value]))
+        return fn
+
+    def _taking_index(self, name: str) -> ir.Function:
+        """`tj_<name>_taking`: helper `name`, a list access given its index as (lo, big), then
+        the index's `big` released. Tier 1 calls it with an index it owns (a computed one,
+        `xs[i * n + j]`), whose release after the call was an inline test, a call and two
+        blocks at every such access, and a block more to release it on the way to an error."""
+        base = self.helper(name)
+        fn = ir.Function(self.module, base.function_type, f"tj_{name}{runtime.TAKING}")
+        b = new_builder(fn.append_basic_block())
+        r = b.call(base, list(fn.args))
+        b.call(self.helper("xdecref"), [fn.args[2]])
+        b.ret(r)
         return fn
 
     def _helper_deopt(self) -> ir.Function:
@@ -2298,15 +2313,23 @@ class FunctionGen:
         self.ops.check_null(r, line)
         return V(OBJ, r) if ety == OBJ else self.ops.from_object(r, ety, line)
 
+    def _takes_index(self, idx: V) -> bool:
+        """Whether a tier-1 list access hands its index to the runtime's `_taking` helper: an
+        index of ours (not a local's, read in place) that may hold a `big` part to release."""
+        return not idx.borrowed and not self.ops.releases_nothing(idx)
+
     def _list_read_call(self, cont: V, idx: V, ety: str, line: int) -> V:
         """Tier 1's read of an int or float list item: one call to the runtime (tj_list_get_int,
         tj_list_get_float), which checks the range and the item's type and raises CPython's
         IndexError. Tier 2 writes the access out, for the optimiser to fold and vectorise."""
         b = self.b
-        r = b.call(self.helper("list_get_int" if ety == INT else "list_get_float"), [cont.a, idx.a, idx.big])
-        with self.holding(idx, cont):
+        taking = self._takes_index(idx)
+        helper = ("list_get_int" if ety == INT else "list_get_float") + (runtime.TAKING if taking else "")
+        r = b.call(self.helper(helper), [cont.a, idx.a, idx.big])
+        with self.holding(*((cont,) if taking else (idx, cont))):
             self.fail_if(b.extract_value(r, 2 if ety == INT else 1), line)
-        self.ops.release(idx)
+        if not taking:
+            self.ops.release(idx)
         self.ops.release(cont)
         if ety == INT:
             return V(INT, b.extract_value(r, 0), b.extract_value(r, 1))
@@ -2324,11 +2347,14 @@ class FunctionGen:
             # one call to the runtime (tj_list_set): the range check, the store, CPython's own
             # assignment when out of range
             keep = self._list_index(idx)
+            taking = self._takes_index(keep)
             with self.holding(keep, cont):
                 vo = self.ops.box(v, line)
-                r = b.call(self.helper("list_set"), [cont.a, keep.a, keep.big, vo])
+            with self.holding(*((cont,) if taking else (keep, cont))):
+                r = b.call(self.helper("list_set" + (runtime.TAKING if taking else "")), [cont.a, keep.a, keep.big, vo])
                 self.fail_if(b.icmp_signed("<", r, ir.Constant(I32, 0)), line)
-            self.ops.release(keep)
+            if not taking:
+                self.ops.release(keep)
             self.ops.release(cont)
             return
         if is_list(cont.ty) and idx.ty in (INT, BOOL):
