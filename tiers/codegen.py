@@ -997,6 +997,12 @@ def _pair(b: ir.IRBuilder, ty: ir.Type, lo: ir.Value, big: ir.Value) -> ir.Value
 # return types a hand-over's result converts to without a way to fail (FunctionGen._handover_result)
 SHARED_RESULT_TYPES = (INT, FLOAT, BOOL, NONE, OBJ, LIST_INT, LIST_FLOAT, LIST_OBJ)
 
+
+def _padded(words: list[ir.Value]) -> list[ir.Value]:
+    """A hand-over's words, zeros after them up to the runtime variant's count (runtime.padded):
+    the kinds table says how many the runtime reads."""
+    return words + [ir.Constant(I64, 0)] * (runtime.padded(len(words)) - len(words))
+
 # What a tier-1 hand-over's item is made of, for the shared runtime to box (tj_hand_over_words):
 # an object (a new reference, or NULL where boxing failed), an int as a local holds it (value and
 # borrowed big part), a native int, or a float's bits.
@@ -1640,7 +1646,8 @@ class FunctionGen:
         items += self._handed_ints(*(site.range_state() if site.range_state else ()))
         hook = self.mod.tier_up(self.t.tree, s, names, self.t.returns)
         head, words = self._words_and_kinds(hook, items)
-        r = b.call(self.helper(f"{runtime.SAFEPOINT_UP}{len(words)}"), safepoint_args + head + words)
+        r = b.call(self.helper(f"{runtime.SAFEPOINT_UP}{runtime.padded(len(words))}"),
+                   safepoint_args + head + _padded(words))
         self._after_hand_over(s, r, line, declined_to=done)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
@@ -1709,7 +1716,7 @@ class FunctionGen:
         b = self.b
         head, words = self._words_and_kinds(hook, items)
         if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
-            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{len(words)}"), head + words)
+            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{runtime.padded(len(words))}"), head + _padded(words))
         array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), pointer_to(I64))
         for i, word in enumerate(words):
             b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)

@@ -39,14 +39,22 @@ PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "compare_ints
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 # tier 1's hand-overs of at most MAX_HAND_OVER_ARGS words pass them as arguments, to
-# `hand_over_with<n>` (codegen.ModuleGen._hand_over_with)
+# `hand_over_with<n>` (codegen.ModuleGen._hand_over_with), and a loop's safepoint that may offer
+# the rest of the call to tier 2 passes the words of that offer along, to `safepoint_up<n>`
+# (codegen.ModuleGen._safepoint_up). n is one of WORD_COUNTS, the words padded with zeros up to
+# it: a variant for every count was 24 functions, and every process that loads the runtime from
+# the disk cache still builds and parses its IR (20 to 30 ms more on a cold first compile).
 HAND_OVER_WORDS = "hand_over_with"
-MAX_HAND_OVER_ARGS = 12
-# and a loop's safepoint that may offer the rest of the call to tier 2 passes the words of that
-# offer along, to `safepoint_up<n>` (codegen.ModuleGen._safepoint_up)
 SAFEPOINT_UP = "safepoint_up"
+WORD_COUNTS = (4, 8, 12)
+MAX_HAND_OVER_ARGS = WORD_COUNTS[-1]
 HELPERS = PLAIN + ("int_binop", "int_Pow") + tuple(f"{kind}{n}" for kind in (HAND_OVER_WORDS, SAFEPOINT_UP)
-                                                   for n in range(1, MAX_HAND_OVER_ARGS + 1))
+                                                   for n in WORD_COUNTS)
+
+
+def padded(count: int) -> int:
+    """The word count of the variant that takes `count` words (1 <= count <= MAX_HAND_OVER_ARGS)."""
+    return next(n for n in WORD_COUNTS if n >= count)
 
 _lock = threading.Lock()
 _types: dict[str, ir.FunctionType] = {}
