@@ -95,10 +95,10 @@ TIER2_FUNCTION_PASSES = ("sroa", "instruction_combine", "simplify_cfg", "reassoc
                          "aggressive_dce", "simplify_cfg", "instruction_combine")
 # Tier 1 runs no IR passes: its helpers live in the shared runtime (runtime.py) and are called, not
 # inlined, and its locals stay in their stack slots. Measured over the bench kernels (stop 26,
-# docs/tiers.md "Tier 1 without SROA"): SROA, the one pass tier 1 used to run, took about 7% of a
+# docs/tiers.md "No IR passes"): SROA, the one pass tier 1 used to run, took about 7% of a
 # compile, and its phis made the -O0 code slower where it mattered most: the fast register
 # allocator spills a phi through a stack slot of its own, so a loop chained stores and reloads
-# (`compute` 1.7x faster without it); recursive `fib` is about 1.2x slower (bigger frames). Hot
+# (`compute` 1.7x faster without it); recursive `fib` is 1.2 to 1.6x slower (bigger frames). Hot
 # code reaches tier 2 anyway. Adding instcombine + simplifycfg cost 3.6 ms a compile (stop 20).
 TIER1_MODULE_PASSES: tuple[str, ...] = ()
 TIER1_FUNCTION_PASSES: tuple[str, ...] = ()
