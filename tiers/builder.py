@@ -279,7 +279,7 @@ class Builder(ir.IRBuilder):
             if not isinstance(typ, ir.PointerType) and isinstance(last, ir.PointerType):
                 typ = last
             else:
-                typ = typ.as_pointer(space)
+                typ = pointer_to(typ) if space == 0 else typ.as_pointer(space)
         op = "getelementptr inbounds" if inbounds else "getelementptr"
         idx = ", ".join(f"{i.type} {i.get_reference()}" for i in indices)
         return self._add(Line(self._block, typ, name,

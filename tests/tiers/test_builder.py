@@ -104,6 +104,9 @@ def test_same_text_as_llvmlite_for_the_shared_runtime():
         builder.IRBuilder = builder.Builder
     assert "tj_rt_box_int" in texts[0]
     assert_same_text(*texts, label="the runtime")
+    # the runtime's cache key is taken from builder.module_text: the same text as str(module)
+    mod, _ = runtime.build_module()
+    assert builder.module_text(mod.module) == str(mod.module)
 
 
 def test_address_constants_read_as_llvmlite_writes_them():
