@@ -222,3 +222,32 @@ def test_interpreter_to_tier_1_to_tier_2_in_one_call(jit_engine):
     assert_same_outcomes([(30_000,)], want, got)
     record = record_for("collatz_steps")
     assert sorted((o["line"], o["tier"]) for o in record["osr"]) == [(5, 1), (5, 2)], record["osr"]
+
+
+def test_a_signal_in_a_tier1_loop_raises_at_its_safepoint(jit_engine):
+    """The safepoint's one call (tj_safepoint_up) checks for signals: an exception a signal
+    handler raises comes out of the loop, and the function goes on working."""
+    import signal
+
+    jit_engine.configure(tier1_calls=1, tier2_calls=10**9, tier1_loops=10**9, tier2_loops=10**9,
+                         background=False, osr=True)
+    ns = load("def spin(n):\n    t = 0\n    for i in range(n):\n        t += i\n    return t\n", jitted=True)
+    assert ns["spin"](10) == 45
+    assert "@tj_rt_safepoint_up" in jit_engine.explain("spin")["tier1_ir"]
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 0.05)
+    try:
+        with pytest.raises(Stop):
+            ns["spin"](10**13)          # hours of work, stopped at a safepoint
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert ns["spin"](100) == 4950
+    assert record_for("spin")["tier"] == 1
