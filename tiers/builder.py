@@ -84,6 +84,8 @@ class _Branch(Line):
 
     def set_weights(self, weights: Sequence[int]) -> None:
         module = self.parent.module
+        if module.__dict__.get("_tj_no_weights"):
+            return      # see without_branch_weights
         # One node per pair of weights, as llvmlite makes it the first time (its numbering too).
         # llvmlite looks a node up by hashing its constants' printed text (about 8 µs a branch,
         # and a tier-1 function has dozens), so the module keeps each pair's reference.
@@ -95,6 +97,14 @@ class _Branch(Line):
                                      + [ir.Constant(_I32, w) for w in weights])
             ref = refs[key] = md.get_reference()
         self.text += f", !prof {ref}"
+
+
+def without_branch_weights(module: ir.Module) -> None:
+    """Branches built into `module` carry no weights: for code LLVM compiles at -O0 (tier 1),
+    which places blocks in the order they are written and reads no weights. The object file is
+    byte for byte the same without them (tests/tiers/test_builder.py), and each weighted branch
+    cost a metadata reference to write and to parse."""
+    module.__dict__["_tj_no_weights"] = True
 
 
 class _Phi(Line):

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 from llvmlite import ir
 
 from . import arrays, capi, runtime, vectorise
-from .builder import Function, new_builder, pointer_to
+from .builder import Function, new_builder, pointer_to, without_branch_weights
 from .capi import F64, I1, I32, I64, I128, PTR, VOID
 from .frontend import Unsupported
 from .instrument import find_loops
@@ -99,6 +99,8 @@ class ModuleGen:
                  int_bits: int | None = None, portable: bool = False) -> None:
         self.module = ir.Module(name=name)
         self.tier = tier
+        if tier == 1:
+            without_branch_weights(self.module)
         # Portable IR names no address of this process: the shared runtime's, whose machine code
         # is kept on disk for later processes (objcache.py). Its objects are read from globals
         # (object_globals, filled in once the code is loaded) instead of written in (const_obj).

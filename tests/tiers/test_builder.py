@@ -36,11 +36,28 @@ def checked_module_text(module):
     return text
 
 
+def _llvmlite_weights_as_builder():
+    """llvmlite's own branches, made to leave out their weights where Builder's do (a module
+    marked by builder.without_branch_weights), so the two texts can be compared whole."""
+    from llvmlite.ir import instructions
+
+    own = instructions.ConditionalBranch.set_weights
+
+    def set_weights(branch, weights):
+        if not branch.module.__dict__.get("_tj_no_weights"):
+            own(branch, weights)
+    instructions.ConditionalBranch.set_weights = set_weights
+    return own
+
+
 def modules_with_each_builder(rec, tier):
+    from llvmlite.ir import instructions
+
     from tierjit.tiers import builder, compile_queue, compiler, engine
     from tierjit.tiers.compiler import compile_unit
 
     texts = []
+    own_weights = _llvmlite_weights_as_builder()
     try:
         compiler.module_text = checked_module_text
         for cls in (builder.Builder, ir.IRBuilder):
@@ -52,6 +69,7 @@ def modules_with_each_builder(rec, tier):
     finally:
         builder.IRBuilder = builder.Builder
         compiler.module_text = builder.module_text
+        instructions.ConditionalBranch.set_weights = own_weights
     return texts
 
 
@@ -125,3 +143,46 @@ def test_address_constants_read_as_llvmlite_writes_them():
         assert str(ours) == str(theirs)
         assert ours.type == theirs.type
         assert mod.address(address, ptr) is ours
+
+
+WEIGHTED = re.compile(r", !prof !\d+")
+
+
+def test_tier1_machine_code_is_the_same_without_branch_weights(jit_engine):
+    """Tier 1 writes no branch weights (builder.without_branch_weights): LLVM's -O0 code
+    generation lays blocks out in the order they are written and reads no weights. Each bench
+    function's tier-1 module, built with weights, gives byte for byte the same object file with
+    them taken out; the module built as tier 1 builds it has none."""
+    from llvmlite import binding as llvm
+
+    from tierjit.tiers import codegen, compile_queue, native
+    from tierjit.tiers.compiler import compile_unit
+
+    compared = 0
+    for rec in bench_function_records(jit_engine, "weights"):
+        try:
+            codegen.without_branch_weights = lambda module: None
+            with compile_queue.LLVM_LOCK:
+                unit = compile_unit(jit_engine, rec, 1)
+                weighted = unit.ir_before
+                unit.close()
+        finally:
+            from tierjit.tiers.builder import without_branch_weights
+            codegen.without_branch_weights = without_branch_weights
+        assert "branch_weights" in weighted
+        unweighted = "\n".join(line for line in WEIGHTED.sub("", weighted).splitlines()
+                               if "branch_weights" not in line)
+        objects = []
+        with compile_queue.LLVM_LOCK:
+            for text in (weighted, unweighted):
+                context = llvm.create_context()
+                module = llvm.parse_assembly(text, context=context)
+                objects.append(native.emit_object(module, 1))
+                del module
+                context.close()
+            unit = compile_unit(jit_engine, rec, 1)
+            assert "!prof" not in unit.ir_before and "branch_weights" not in unit.ir_before
+            unit.close()
+        assert objects[0] == objects[1], f"{rec.name}: weights changed tier 1's machine code"
+        compared += 1
+    assert compared >= 20
