@@ -1135,8 +1135,7 @@ class FunctionGen:
             block = self.err_lines[line] = self.fn.append_basic_block(f"error.{line}")
             b = new_builder(block)
             b.store(ir.Constant(I32, line), self.mod.err_line)
-            self.exits.append((ir.Constant(I32, 1), block))
-            b.branch(self.leave)
+            self._leave(1, b)
         return block
 
     # -- the function
@@ -1223,12 +1222,12 @@ class FunctionGen:
             self.b.call(self.capi("Py_LeaveRecursiveCall"), [])
         self.b.ret(status)
 
-    def _leave(self, code: int) -> None:
-        """Branch to the exit from here, with status `code` (1: raising, 0: returning). Where a
-        status slot was stored in an error block and a return block of their own, each way out
-        now names its status in the exit's phi: two blocks and five lines fewer a function."""
-        self.exits.append((ir.Constant(I32, code), self.b.block))
-        self.b.branch(self.leave)
+    def _leave(self, code: int, b: ir.IRBuilder | None = None) -> None:
+        """Branch from where `b` (else the function's builder) is to the exit, which returns
+        `code` (1: an exception is set, 0: the result is stored) when it comes from here."""
+        b = b or self.b
+        self.exits.append((ir.Constant(I32, code), b.block))
+        b.branch(self.leave)
 
     def _check_range_bounds(self) -> None:
         """An int parameter the body never rebinds that is a bound of a range loop is checked once,
