@@ -148,7 +148,7 @@ def test_address_constants_read_as_llvmlite_writes_them():
 WEIGHTED = re.compile(r", !prof !\d+")
 
 
-def test_tier1_machine_code_is_the_same_without_branch_weights(jit_engine):
+def test_tier1_machine_code_is_the_same_without_branch_weights(jit_engine, monkeypatch):
     """Tier 1 writes no branch weights (builder.without_branch_weights): LLVM's -O0 code
     generation lays blocks out in the order they are written and reads no weights. Each bench
     function's tier-1 module, built with weights, gives byte for byte the same object file with
@@ -160,15 +160,11 @@ def test_tier1_machine_code_is_the_same_without_branch_weights(jit_engine):
 
     compared = 0
     for rec in bench_function_records(jit_engine, "weights"):
-        try:
-            codegen.without_branch_weights = lambda module: None
-            with compile_queue.LLVM_LOCK:
-                unit = compile_unit(jit_engine, rec, 1)
-                weighted = unit.ir_before
-                unit.close()
-        finally:
-            from tierjit.tiers.builder import without_branch_weights
-            codegen.without_branch_weights = without_branch_weights
+        with monkeypatch.context() as patched, compile_queue.LLVM_LOCK:
+            patched.setattr(codegen, "without_branch_weights", lambda module: None)
+            unit = compile_unit(jit_engine, rec, 1)
+            weighted = unit.ir_before
+            unit.close()
         assert "branch_weights" in weighted
         unweighted = "\n".join(line for line in WEIGHTED.sub("", weighted).splitlines()
                                if "branch_weights" not in line)
