@@ -1006,6 +1006,13 @@ def _padded(words: list[ir.Value]) -> list[ir.Value]:
     return words + [ir.Constant(I64, 0)] * (runtime.padded(len(words)) - len(words))
 
 
+def _word_variant(kind: str, words: list[ir.Value]) -> tuple[str, list[ir.Value]]:
+    """The runtime helper of `kind` (runtime.HAND_OVER_WORDS, runtime.SAFEPOINT_UP) that takes
+    `words`, and the words padded to its count."""
+    padded = _padded(words)
+    return f"{kind}{len(padded)}", padded
+
+
 # What a tier-1 hand-over's item is made of, for the shared runtime to box (tj_hand_over_words):
 # an object (a new reference, or NULL where boxing failed), an int as a local holds it (value and
 # borrowed big part), a native int, a float's bits, or a local's object (borrowed: the runtime
@@ -1661,8 +1668,8 @@ class FunctionGen:
         items += self._handed_ints(*(site.range_state() if site.range_state else ()))
         hook = self.mod.tier_up(self.t.tree, s, names, self.t.returns)
         head, words = self._words_and_kinds(hook, items)
-        r = b.call(self.helper(f"{runtime.SAFEPOINT_UP}{runtime.padded(len(words))}"),
-                   safepoint_args + head + _padded(words))
+        helper, words = _word_variant(runtime.SAFEPOINT_UP, words)
+        r = b.call(self.helper(helper), safepoint_args + head + words)
         self._after_hand_over(s, r, line, declined_to=done)
 
     def _live_names(self, s: ast.stmt, bound: set[str]) -> list[str]:
@@ -1731,7 +1738,8 @@ class FunctionGen:
         b = self.b
         head, words = self._words_and_kinds(hook, items)
         if 0 < len(words) <= runtime.MAX_HAND_OVER_ARGS:     # the words as arguments (_hand_over_with)
-            return b.call(self.helper(f"{runtime.HAND_OVER_WORDS}{runtime.padded(len(words))}"), head + _padded(words))
+            helper, padded = _word_variant(runtime.HAND_OVER_WORDS, words)
+            return b.call(self.helper(helper), head + padded)
         array = b.bitcast(self.entry_alloca(ir.ArrayType(I64, max(1, len(words)))), pointer_to(I64))
         for i, word in enumerate(words):
             b.store(word, b.gep(array, [ir.Constant(I64, i)]) if i else array)

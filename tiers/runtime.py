@@ -28,14 +28,14 @@ from .builder import module_text, new_builder
 # items, once per call): optimised fully; the rest (slow paths, rare work) only get their locals
 # into registers, which takes the runtime's one-time compile from about 40 ms to about 18
 # (docs/tiers.md, "One shared runtime")
-HOT = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "list_get_int", "list_get_float", "list_set",
-       "list_get_int_taking", "list_get_float_taking", "list_set_taking", "list_all_of", "enter", "leave")
 # a list access that also releases the index's `big` part (codegen.ModuleGen._taking_index)
 TAKING = "_taking"
+_TAKING_HELPERS = tuple(f"{name}{TAKING}" for name in ("list_get_int", "list_get_float", "list_set"))
+HOT = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "list_get_int", "list_get_float", "list_set",
+       *_TAKING_HELPERS, "list_all_of", "enter", "leave")
 PLAIN = ("xincref", "xdecref", "box_int", "unbox_int", "take_int", "compare_ints", "poll_due", "call_hook", "reraise",
          "deopt", "hand_over", "hand_over_words", "getitem_int", "setitem_int", "list_changed", "list_get_int", "list_get_float",
-         "list_set", "float_of_int", "float_binop", "safepoint", "check_globals", "list_all_of",
-         "list_get_int_taking", "list_get_float_taking", "list_set_taking")
+         "list_set", "float_of_int", "float_binop", "safepoint", "check_globals", "list_all_of", *_TAKING_HELPERS)
 # the int slow paths (codegen.ModuleGen.int_op_call): one for every two-argument operator, given
 # the C-API function to call, and one for `**`
 # tier 1's hand-overs of at most MAX_HAND_OVER_ARGS words pass them as arguments, to
